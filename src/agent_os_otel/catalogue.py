@@ -1,0 +1,243 @@
+"""Every name agent-os-otel uses, in one place: spans, attributes, metrics, settings.
+
+A reader who wants the whole vocabulary reads this file. The names under "fixed" are the
+user's catalogue (shared/DESIGN.md) and must not be renamed: dashboards and alerts use them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# --------------------------------------------------------------------------------------------
+# Instrumentation scope
+# --------------------------------------------------------------------------------------------
+SCOPE_NAME = "agent_os_otel"
+"""Instrumentation scope of every tracer, meter and logger this distro creates."""
+
+# --------------------------------------------------------------------------------------------
+# Span names (fixed)
+# --------------------------------------------------------------------------------------------
+SPAN_AGENT_EXECUTE = "agent.execute"
+SPAN_POLICY_EVALUATE = "policy.evaluate"
+SPAN_MEMORY_STORE = "memory.store"
+SPAN_MEMORY_RETRIEVE = "memory.retrieve"
+SPAN_VERIFICATION_CHECK = "verification.check"
+SPAN_SIGNAL_DISPATCH = "signal.dispatch"
+
+# --------------------------------------------------------------------------------------------
+# Attributes
+# --------------------------------------------------------------------------------------------
+ATTR_AGENT_ID = "agent_os.agent.id"
+ATTR_ACTION = "agent_os.action"
+ATTR_RESOURCE = "agent_os.resource"
+ATTR_POLICY_DECISION = "agent_os.policy.decision"
+"""``allow`` or ``deny``."""
+ATTR_POLICY_RULE = "agent_os.policy.rule"
+ATTR_POLICY_REASON = "agent_os.policy.reason"
+ATTR_SIGNAL = "agent_os.signal"
+
+# GenAI semantic conventions (kept here so the whole vocabulary is in one file).
+ATTR_GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
+ATTR_GEN_AI_SYSTEM = "gen_ai.system"
+ATTR_GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
+ATTR_GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+ATTR_GEN_AI_TOOL_NAME = "gen_ai.tool.name"
+ATTR_GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
+
+# Fields of a structured log line, and the ``extra={...}`` keys users pass to stdlib logging.
+LOG_AGENT_FIELDS = ("agent_id", "action", "resource", "decision", "duration_ms")
+"""Agent fields copied from a log record's ``extra`` into the JSON line and the OTel log record."""
+
+# --------------------------------------------------------------------------------------------
+# Metrics (fixed names; Prometheus exposition name in the comment)
+# --------------------------------------------------------------------------------------------
+SECONDS_FAST = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+"""Policy checks and memory look-ups: tens of microseconds to about a second."""
+SECONDS_ACTION = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+"""Agent actions: a millisecond to a couple of minutes (tool calls, model round trips)."""
+UNIT_INTERVAL = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+"""A score between 0 and 1 (drift)."""
+GEN_AI_DURATION = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+"""Boundaries the GenAI semantic conventions give for gen_ai.client.operation.duration."""
+GEN_AI_TOKENS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
+"""Boundaries the GenAI semantic conventions give for gen_ai.client.token.usage."""
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One instrument: its OTel name, kind, unit and, for histograms, the bucket boundaries."""
+
+    name: str
+    kind: str  # "counter" | "updown" | "histogram"
+    unit: str
+    description: str
+    buckets: tuple[float, ...] = ()
+
+
+ACTIONS = MetricSpec("agent_os.actions", "counter", "1", "Agent actions executed")  # agent_os_actions_total
+VIOLATIONS = MetricSpec("agent_os.violations", "counter", "1", "Policy violations")  # agent_os_violations_total
+ACTIONS_BLOCKED = MetricSpec("agent_os.actions.blocked", "counter", "1", "Agent actions blocked by policy")
+ACTION_DURATION = MetricSpec(
+    "agent_os.action.duration", "histogram", "s", "Duration of agent actions", SECONDS_ACTION
+)  # agent_os_action_duration_seconds
+ACTIVE_AGENTS = MetricSpec("agent_os.active_agents", "updown", "1", "Agents currently active")
+POLICY_EVALUATIONS = MetricSpec("agent_os.policy.evaluations", "counter", "1", "Policy evaluations")
+POLICY_EVALUATION_DURATION = MetricSpec(
+    "agent_os.policy.evaluation.duration", "histogram", "s", "Duration of policy evaluations", SECONDS_FAST
+)
+POLICY_CACHE_HITS = MetricSpec("agent_os.policy.cache_hits", "counter", "1", "Policy decisions served from cache")
+EPISODES = MetricSpec("agent_os.episodes", "counter", "1", "Episodes stored in episodic memory")
+MEMORY_SIZE = MetricSpec("agent_os.memory.size", "updown", "By", "Size of episodic memory")  # ..._bytes
+RETRIEVAL_DURATION = MetricSpec(
+    "agent_os.retrieval.duration", "histogram", "s", "Duration of memory retrievals", SECONDS_FAST
+)
+VERIFICATIONS = MetricSpec("agent_os.verifications", "counter", "1", "Verification checks")
+VERIFICATION_FAILURES = MetricSpec("agent_os.verification.failures", "counter", "1", "Failed verification checks")
+DRIFT_SCORE = MetricSpec("agent_os.drift_score", "histogram", "1", "Drift score of verified outputs", UNIT_INTERVAL)
+GEN_AI_OPERATION_DURATION = MetricSpec(
+    "gen_ai.client.operation.duration", "histogram", "s", "GenAI operation duration", GEN_AI_DURATION
+)
+GEN_AI_TOKEN_USAGE = MetricSpec(
+    "gen_ai.client.token.usage", "histogram", "{token}", "Measures number of input and output tokens used",
+    GEN_AI_TOKENS,
+)
+
+METRICS: tuple[MetricSpec, ...] = (
+    ACTIONS, VIOLATIONS, ACTIONS_BLOCKED, ACTION_DURATION, ACTIVE_AGENTS, POLICY_EVALUATIONS,
+    POLICY_EVALUATION_DURATION, POLICY_CACHE_HITS, EPISODES, MEMORY_SIZE, RETRIEVAL_DURATION,
+    VERIFICATIONS, VERIFICATION_FAILURES, DRIFT_SCORE, GEN_AI_OPERATION_DURATION, GEN_AI_TOKEN_USAGE,
+)
+
+# --------------------------------------------------------------------------------------------
+# Settings: AGENT_OS_OTEL_* environment variables, and their keys in the YAML config file
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its environment variable, its key path in the YAML file, its default.
+
+    ``kind`` says how the environment string is parsed (str, int, bool, float, labels, patterns);
+    the value is then checked against the same JSON Schema that validates the file, so both
+    places accept exactly the same values. ``expect`` is the fix shown when a value is wrong.
+    """
+
+    env: str
+    key: str
+    default: Any
+    kind: str
+    expect: str
+    doc: str
+    example: str = field(default="")
+
+    def __str__(self) -> str:
+        return self.env
+
+
+AGENT_OS_OTEL_CONFIG = "AGENT_OS_OTEL_CONFIG"
+"""Path of an optional YAML config file with the settings below (keys in the README).
+Environment variables override the file; the file overrides the defaults."""
+
+AGENT_OS_OTEL_SERVICE_NAME = Setting(
+    "AGENT_OS_OTEL_SERVICE_NAME", "service_name", "agent-os", "str", "a non-empty service name, e.g. my-agent",
+    "service.name used when neither OTEL_SERVICE_NAME nor service.name in OTEL_RESOURCE_ATTRIBUTES is set.",
+)
+AGENT_OS_OTEL_PROMETHEUS_ENABLED = Setting(
+    "AGENT_OS_OTEL_PROMETHEUS_ENABLED", "metrics.prometheus.enabled", True, "bool", "true or false",
+    "Serve the in-process Prometheus /metrics endpoint.",
+)
+AGENT_OS_OTEL_PROMETHEUS_HOST = Setting(
+    "AGENT_OS_OTEL_PROMETHEUS_HOST", "metrics.prometheus.host", "127.0.0.1", "str",
+    "an interface address, e.g. 127.0.0.1 or 0.0.0.0",
+    "Address the /metrics endpoint listens on (loopback by default; 0.0.0.0 to let a remote Prometheus scrape).",
+)
+AGENT_OS_OTEL_PROMETHEUS_PORT = Setting(
+    "AGENT_OS_OTEL_PROMETHEUS_PORT", "metrics.prometheus.port", 9464, "int",
+    "a port number 0-65535, e.g. 9464 (0 picks a free port)",
+    "Port of the /metrics endpoint.",
+)
+AGENT_OS_OTEL_PROMETHEUS_PATH = Setting(
+    "AGENT_OS_OTEL_PROMETHEUS_PATH", "metrics.prometheus.path", "/metrics", "str",
+    "a URL path starting with /, e.g. /metrics",
+    "URL path of the /metrics endpoint.",
+)
+AGENT_OS_OTEL_METRICS_NAMESPACE = Setting(
+    "AGENT_OS_OTEL_METRICS_NAMESPACE", "metrics.namespace", "", "str",
+    "a Prometheus name prefix of letters, digits and underscores, e.g. team_a (empty for none)",
+    "Prefix added to every metric name on /metrics (team_a -> team_a_agent_os_actions_total).",
+)
+AGENT_OS_OTEL_METRICS_LABELS = Setting(
+    "AGENT_OS_OTEL_METRICS_LABELS", "metrics.custom_labels", {}, "labels",
+    "comma-separated name=value pairs with Prometheus label names, e.g. team=search,env=prod",
+    "Constant labels added to every series on /metrics and to the OTel resource.",
+)
+AGENT_OS_OTEL_METRICS_PROCESS = Setting(
+    "AGENT_OS_OTEL_METRICS_PROCESS", "metrics.include_process_metrics", True, "bool", "true or false",
+    "Also expose process_* metrics (CPU, memory, open fds) on /metrics.",
+)
+AGENT_OS_OTEL_METRICS_PYTHON = Setting(
+    "AGENT_OS_OTEL_METRICS_PYTHON", "metrics.include_python_metrics", True, "bool", "true or false",
+    "Also expose python_* runtime metrics (GC, interpreter info) on /metrics.",
+)
+AGENT_OS_OTEL_LOG_LEVEL = Setting(
+    "AGENT_OS_OTEL_LOG_LEVEL", "logging.level", "INFO", "str", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+    "Level of the root logger.",
+)
+AGENT_OS_OTEL_LOG_FORMAT = Setting(
+    "AGENT_OS_OTEL_LOG_FORMAT", "logging.format", "json", "str", "json or text",
+    "Format of log lines written to stdout/file: one JSON object per line, or readable text.",
+)
+AGENT_OS_OTEL_LOG_OUTPUT = Setting(
+    "AGENT_OS_OTEL_LOG_OUTPUT", "logging.output", "stdout", "str", "one of stdout, file, both, none",
+    "Where log lines go (they are also exported as OTel log records when a logs exporter is set).",
+)
+AGENT_OS_OTEL_LOG_FILE = Setting(
+    "AGENT_OS_OTEL_LOG_FILE", "logging.file_path", "agent-os-otel.log", "str", "a writable file path",
+    "Log file used when AGENT_OS_OTEL_LOG_OUTPUT is file or both.",
+)
+AGENT_OS_OTEL_LOG_TRACE_IDS = Setting(
+    "AGENT_OS_OTEL_LOG_TRACE_IDS", "logging.include_trace_ids", True, "bool", "true or false",
+    "Add trace_id and span_id of the current span to each log line.",
+)
+AGENT_OS_OTEL_REDACTION_ENABLED = Setting(
+    "AGENT_OS_OTEL_REDACTION_ENABLED", "redaction.enabled", True, "bool", "true or false",
+    "Scrub secrets from spans, span events, logs and audit records before they leave the process.",
+)
+AGENT_OS_OTEL_REDACTION_PATTERNS = Setting(
+    "AGENT_OS_OTEL_REDACTION_PATTERNS", "redaction.patterns", [], "patterns",
+    'a regular expression, or a JSON list of them, e.g. ["acct-[0-9]{8}"]',
+    "Extra regular expressions to redact, on top of the built-in secret patterns.",
+)
+
+SETTINGS: tuple[Setting, ...] = (
+    AGENT_OS_OTEL_SERVICE_NAME,
+    AGENT_OS_OTEL_PROMETHEUS_ENABLED, AGENT_OS_OTEL_PROMETHEUS_HOST, AGENT_OS_OTEL_PROMETHEUS_PORT,
+    AGENT_OS_OTEL_PROMETHEUS_PATH, AGENT_OS_OTEL_METRICS_NAMESPACE, AGENT_OS_OTEL_METRICS_LABELS,
+    AGENT_OS_OTEL_METRICS_PROCESS, AGENT_OS_OTEL_METRICS_PYTHON,
+    AGENT_OS_OTEL_LOG_LEVEL, AGENT_OS_OTEL_LOG_FORMAT, AGENT_OS_OTEL_LOG_OUTPUT, AGENT_OS_OTEL_LOG_FILE,
+    AGENT_OS_OTEL_LOG_TRACE_IDS,
+    AGENT_OS_OTEL_REDACTION_ENABLED, AGENT_OS_OTEL_REDACTION_PATTERNS,
+)
+
+# --------------------------------------------------------------------------------------------
+# Standard OpenTelemetry variables the distro reads or defaults
+# --------------------------------------------------------------------------------------------
+OTLP_ENDPOINT_VARS = (
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+)
+"""Setting any of these means "a collector is configured": the distro then defaults to OTLP."""
+
+EXPORTER_VARS = {
+    "traces": "OTEL_TRACES_EXPORTER",
+    "metrics": "OTEL_METRICS_EXPORTER",
+    "logs": "OTEL_LOGS_EXPORTER",
+}
+CONSOLE_SPAN_EXPORTER = "agent_os_console"
+"""Entry-point name of the readable one-line-per-span exporter (stderr) used with no collector."""
+
+DISTRO_NAME = "agent_os_otel"
+"""Entry-point name of the distro and the configurator (OTEL_PYTHON_DISTRO / OTEL_PYTHON_CONFIGURATOR)."""

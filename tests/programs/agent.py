@@ -1,0 +1,47 @@
+"""Test agent: one action with a policy check, a log line inside the span, a secret or two.
+
+argv[1]: where to write facts about the process (JSON); --hold keeps /metrics up until stdin
+closes. Planted text comes from AGENT_TEST_PLANT (a JSON list) so tests choose what to leak.
+"""
+
+import json
+import logging
+import os
+import sys
+
+from opentelemetry import trace
+
+from agent_os_otel import instruments, tracer
+
+log = logging.getLogger("test.agent")
+
+
+def main() -> None:
+    planted = json.loads(os.environ.get("AGENT_TEST_PLANT", "[]"))
+    with tracer.start_span("agent.execute") as span:
+        span.set_attribute("agent_os.agent.id", "tester")
+        for index, text in enumerate(planted):
+            span.set_attribute(f"tool.argument.{index}", text)
+            span.add_event("tool.output", {"text": text})
+            log.warning("tool said %s", text, extra={"agent_id": "tester", "action": "call_tool"})
+        with tracer.start_span("policy.evaluate") as child:
+            child.set_attribute("agent_os.policy.decision", "allow")
+            log.info("policy checked", extra={"agent_id": "tester", "decision": "allow", "duration_ms": 1.5})
+            log.debug("debug detail")
+        instruments.actions.add(1, {"agent_os.action": "call_tool"})
+        instruments.action_duration.record(0.2, {"agent_os.action": "call_tool"})
+    log.info("outside any span")
+    provider = trace.get_tracer_provider()
+    facts = {
+        "service_name": getattr(provider, "resource", None) and provider.resource.attributes.get("service.name"),
+        "root_level": logging.getLevelName(logging.getLogger().level),
+    }
+    with open(sys.argv[1], "w") as out:
+        json.dump(facts, out)
+    if "--hold" in sys.argv:
+        sys.stdout.flush()
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

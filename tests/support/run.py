@@ -1,0 +1,83 @@
+"""Run a program the way a user does: `opentelemetry-instrument python program.py`, in a clean env."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+AGENT = ROOT / "tests" / "programs" / "agent.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    """The machine's environment without any OTEL_*/AGENT_OS_OTEL_* the developer may have set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENT_OS_OTEL_"))}
+    env.update(overrides)
+    return env
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    facts: dict = field(default_factory=dict)
+    scrapes: dict = field(default_factory=dict)  # url -> (status, body)
+
+    def errors(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.startswith("agent-os-otel:") and "Fix:" in line]
+
+    def startup_line(self) -> str:
+        lines = [line for line in self.stderr.splitlines() if "traces ->" in line]
+        assert len(lines) == 1, f"expected exactly one start-up line, got {lines!r}\n{self.stderr}"
+        return lines[0]
+
+    def json_logs(self) -> list[dict]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.startswith("{")]
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+    except OSError as exc:
+        return 0, str(exc)
+
+
+def run_instrumented(
+    tmp_path: Path, env: dict[str, str], program: Path = AGENT, scrape: tuple[str, ...] = (),
+    args: tuple[str, ...] = (), timeout: float = 60,
+) -> Run:
+    """Run under opentelemetry-instrument; with `scrape`, fetch those URLs while the program holds."""
+    facts_file = tmp_path / f"facts-{time.monotonic_ns()}.json"
+    command = [str(BIN / "opentelemetry-instrument"), sys.executable, str(program), str(facts_file), *args]
+    if scrape:
+        command.append("--hold")
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    scrapes = {}
+    if scrape:
+        deadline = time.monotonic() + timeout
+        while not facts_file.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        scrapes = {url: _get(url) for url in scrape}
+    stdout, stderr = process.communicate(input="", timeout=timeout)
+    facts = json.loads(facts_file.read_text()) if facts_file.exists() else {}
+    return Run(process.returncode, stdout, stderr, facts, scrapes)

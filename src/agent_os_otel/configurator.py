@@ -62,7 +62,7 @@ def _metrics(settings: settings_mod.Settings) -> list[str]:
 
 def _tracing() -> list[str]:
     # sample_rate/propagators None: OTEL_TRACES_SAMPLER and OTEL_PROPAGATORS apply, as in any OTel program
-    return tracing.enable_tracing(
+    return tracing.apply(
         tracing.TracingConfig(exporter=exporter_names("traces"), sample_rate=None, propagators=None)
     )
 

@@ -1,8 +1,7 @@
 """Exporters by name, for every signal, each wrapped so secrets are scrubbed before export.
 
 Names are the ones OTEL_{TRACES,METRICS,LOGS}_EXPORTER take (any installed exporter entry point),
-plus the shorthands of the programmatic API: "jaeger" (OTLP to Jaeger, which takes OTLP natively),
-"zipkin" and, for traces, "console" (one readable line per span on stderr).
+plus two shorthands: "jaeger" (OTLP to Jaeger, which takes OTLP natively) and "zipkin".
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from opentelemetry.trace import Link, Status, format_span_id, format_trace_id
 from opentelemetry.util._importlib_metadata import entry_points
 
 from . import redaction
-from .catalogue import CONSOLE_SPAN_EXPORTER
 from .settings import ConfigError
 
 _log = logging.getLogger(__name__)
@@ -83,8 +81,6 @@ def create(signal: str, name: str, endpoint: str | None = None):
             endpoint = endpoint.rstrip("/") + f"/v1/{signal}"
     elif name == "zipkin":
         name = "zipkin_json"
-    elif name == "console" and signal == "traces":
-        name = CONSOLE_SPAN_EXPORTER
     if endpoint:
         kwargs["endpoint"] = endpoint
     exporter = _entry_point_class(signal, name)(**kwargs)

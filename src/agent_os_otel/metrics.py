@@ -230,8 +230,9 @@ def _serve(config: MetricsConfig) -> str | None:
     except OSError as exc:
         _state.endpoint = None
         _log.warning(
-            "agent-os-otel: cannot serve /metrics on %s:%s (%s). Fix: set AGENT_OS_OTEL_PROMETHEUS_PORT to a free "
-            "port (0 picks one), or AGENT_OS_OTEL_PROMETHEUS_ENABLED=false.", config.host, config.port, exc.strerror,
+            "agent-os-otel: cannot serve /metrics on %s:%s (%s). Fix: set %s to a local address and %s to a free "
+            "port (0 picks one), or %s=false.", config.host, config.port, exc.strerror or exc,
+            c.AGENT_OS_OTEL_PROMETHEUS_HOST, c.AGENT_OS_OTEL_PROMETHEUS_PORT, c.AGENT_OS_OTEL_PROMETHEUS_ENABLED,
         )
         return None
     return _state.endpoint.url

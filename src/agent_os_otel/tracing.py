@@ -109,8 +109,17 @@ def _propagator(names: Sequence[str]):
 
 
 def enable_tracing(config: TracingConfig | None = None, /, **fields) -> list[str]:
-    """Set up tracing; returns where spans go. ``enable_tracing(service_name=..., exporter="zipkin")``."""
+    """Set up tracing; returns where spans go. ``enable_tracing(service_name=..., exporter="zipkin")``.
+
+    Here "console" means readable lines on stderr; OTEL_TRACES_EXPORTER=console keeps the SDK's meaning.
+    """
     config = replace(config or TracingConfig(), **fields)
+    names = [c.CONSOLE_SPAN_EXPORTER if n.strip() == "console" else n for n in config.exporter.split(",")]
+    return apply(replace(config, exporter=",".join(names)))
+
+
+def apply(config: TracingConfig) -> list[str]:
+    """enable_tracing with exporter names exactly as OTEL_TRACES_EXPORTER takes them (the configurator's entry)."""
     sampler = _sampler(config.sample_rate)
     propagator = _propagator(config.propagators) if config.propagators is not None else None
     names = [n.strip() for n in config.exporter.split(",") if n.strip() not in ("", "none")]

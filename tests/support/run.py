@@ -65,9 +65,16 @@ def run_instrumented(
     tmp_path: Path, env: dict[str, str], program: Path = AGENT, scrape: tuple[str, ...] = (),
     args: tuple[str, ...] = (), timeout: float = 60,
 ) -> Run:
-    """Run under opentelemetry-instrument; with `scrape`, fetch those URLs while the program holds."""
+    """Run under opentelemetry-instrument; with `scrape`, fetch those URLs while the program holds.
+
+    Test programs take a facts file as first argument and write it when their work is done;
+    other programs (the quickstart) are known to be done when /metrics shows their actions.
+    """
     facts_file = tmp_path / f"facts-{time.monotonic_ns()}.json"
-    command = [str(BIN / "opentelemetry-instrument"), sys.executable, str(program), str(facts_file), *args]
+    writes_facts = program.parent.name != "examples"
+    command = [str(BIN / "opentelemetry-instrument"), sys.executable, str(program), *args]
+    if writes_facts:
+        command.insert(3, str(facts_file))
     if scrape:
         command.append("--hold")
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdin=subprocess.PIPE,
@@ -75,9 +82,26 @@ def run_instrumented(
     scrapes = {}
     if scrape:
         deadline = time.monotonic() + timeout
-        while not facts_file.exists() and process.poll() is None and time.monotonic() < deadline:
+
+        def done() -> bool:
+            if writes_facts:
+                return facts_file.exists()
+            return "agent_os_actions_total" in _get(scrape[0])[1]
+
+        while not done() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         scrapes = {url: _get(url) for url in scrape}
     stdout, stderr = process.communicate(input="", timeout=timeout)
     facts = json.loads(facts_file.read_text()) if facts_file.exists() else {}
     return Run(process.returncode, stdout, stderr, facts, scrapes)
+
+
+def run_python(tmp_path: Path, code: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
+    """Run a snippet with plain python (no auto-instrumentation): the programmatic API's path.
+
+    Each snippet gets its own process because OpenTelemetry's global providers can be set once.
+    """
+    script = tmp_path / f"snippet_{time.monotonic_ns()}.py"
+    script.write_text(code)
+    return subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=clean_env(**env), text=True,
+                          capture_output=True, timeout=timeout)

@@ -32,3 +32,17 @@ def second_distro(tmp_path_factory) -> Path:
         check=True,
     )
     return target
+
+
+@pytest.fixture(scope="session")
+def extra_packages(tmp_path_factory) -> Path:
+    """Real packages from PyPI beside ours (their own dir, for PYTHONPATH): two contrib instrumentors,
+    one whose library is installed (requests) and one whose library is not (pymongo), and a framework."""
+    target = tmp_path_factory.mktemp("extra-packages")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+         "opentelemetry-instrumentation-requests", "opentelemetry-instrumentation-pymongo",
+         "opentelemetry-util-http", "openai"],
+        check=True,
+    )
+    return target

@@ -51,8 +51,8 @@ def _host_port(url: str, default_port: int) -> tuple[str, int]:
 
 
 def build_report() -> Report:
+    """What `doctor` prints. Called in a running agent, it also shows values set by code."""
     report = Report()
-    settings_mod.reset()
     settings = settings_mod.current()
     report.problems += settings.errors
     for setting in c.SETTINGS:

@@ -1,6 +1,5 @@
 """`opentelemetry-instrument python program.py` with our distro, as a user runs it."""
 
-import json
 
 from tests.support.run import ROOT, clean_env, free_port, run_instrumented
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 
 from opentelemetry.sdk._configuration import _BaseConfigurator
 
@@ -55,8 +54,8 @@ def startup_line(traces: list[str], metric_dests: list[str], log_dests: list[str
     )
 
 
-def _metrics(settings: settings_mod.Settings) -> list[str]:
-    metrics.apply(metrics.MetricsConfig.from_settings(settings, exporter_names("metrics")))
+def _metrics() -> list[str]:
+    metrics.enable_metrics(exporter=exporter_names("metrics"))  # every other field from the settings
     return metrics.destinations()
 
 
@@ -67,13 +66,13 @@ def _tracing() -> list[str]:
     )
 
 
-def _logging(settings: settings_mod.Settings) -> list[str]:
-    config = logs.LoggingConfig.from_settings(settings, exporter_names("logs"))
+def _logging() -> list[str]:
+    exporter = exporter_names("logs")
     try:
-        return logs.apply(config)
+        return logs.configure_logging(exporter=exporter)  # every other field from the settings
     except ConfigError as exc:  # an unwritable log file must not lose the lines: keep them on stdout
         _say(f"{exc} Logging to stdout instead.")
-        return logs.apply(replace(config, output="stdout"))
+        return logs.configure_logging(exporter=exporter, output="stdout")
 
 
 class AgentOsConfigurator(_BaseConfigurator):
@@ -82,7 +81,7 @@ class AgentOsConfigurator(_BaseConfigurator):
         for error in settings.errors:
             _say(error)
         _step("redaction", lambda: redaction.configure_from_settings(settings))
-        metric_dests = _step("metrics", lambda: _metrics(settings))
+        metric_dests = _step("metrics", _metrics)
         trace_dests = _step("tracing", _tracing)
-        log_dests = _step("logging", lambda: _logging(settings))
+        log_dests = _step("logging", _logging)
         _say(startup_line(trace_dests, metric_dests, log_dests))

@@ -32,29 +32,19 @@ _OURS = "_agent_os_otel_handler"  # marks the handlers we add to the root logger
 
 @dataclass
 class LoggingConfig:
-    """What `configure_logging` sets up; each field has the AGENT_OS_OTEL_LOG_* variable of the same meaning."""
+    """What `configure_logging` sets up. A field left at None takes its AGENT_OS_OTEL_LOG_* setting
+    (environment, config file, or default), so code only overrides what it names."""
 
-    level: str = "INFO"
-    format: str = "json"  # json | text
-    output: str = "stdout"  # stdout | file | both | none
-    file_path: str = "agent-os-otel.log"
-    include_trace_ids: bool = True
-    redact_secrets: bool = True
+    level: str | int | None = None
+    format: str | None = None  # json | text
+    output: str | None = None  # stdout | file | both | none
+    file_path: str | None = None
+    include_trace_ids: bool | None = None
+    redact_secrets: bool | None = None
+    """Scrub secrets from the lines written here; None follows AGENT_OS_OTEL_REDACTION_ENABLED."""
     exporter: str = "none"
     """OTel log exporters, comma-separated names as OTEL_LOGS_EXPORTER takes them (e.g. "otlp")."""
     endpoint: str | None = None
-
-    @classmethod
-    def from_settings(cls, settings: settings_mod.Settings, exporter: str = "none") -> LoggingConfig:
-        return cls(
-            level=settings[c.AGENT_OS_OTEL_LOG_LEVEL].upper(),
-            format=settings[c.AGENT_OS_OTEL_LOG_FORMAT],
-            output=settings[c.AGENT_OS_OTEL_LOG_OUTPUT],
-            file_path=settings[c.AGENT_OS_OTEL_LOG_FILE],
-            include_trace_ids=settings[c.AGENT_OS_OTEL_LOG_TRACE_IDS],
-            redact_secrets=settings[c.AGENT_OS_OTEL_REDACTION_ENABLED],
-            exporter=exporter,
-        )
 
 
 _FIELD_SETTINGS = {
@@ -174,14 +164,12 @@ _state = _State()
 def configure_logging(config: LoggingConfig | None = None, /, **fields) -> list[str]:
     """Route stdlib logging as `config` says; returns where log records go. Safe to call again."""
     config = replace(config or LoggingConfig(), **fields)
-    config.level = logging.getLevelName(config.level) if isinstance(config.level, int) else str(config.level).upper()
-    for name, setting in _FIELD_SETTINGS.items():
-        settings_mod.apply_code(setting, getattr(config, name), f"LoggingConfig.{name}")
-    return apply(config)
-
-
-def apply(config: LoggingConfig) -> list[str]:
-    """configure_logging without recording the values as set by code (the configurator's entry)."""
+    if isinstance(config.level, int):
+        config.level = logging.getLevelName(config.level)
+    config = settings_mod.resolve(config, _FIELD_SETTINGS)
+    config.level = config.level.upper()
+    if config.redact_secrets is None:
+        config.redact_secrets = settings_mod.current()[c.AGENT_OS_OTEL_REDACTION_ENABLED]
     with _state.lock:
         handlers = _output_handlers(config)  # opens the file first: a bad path changes nothing
         destinations = [_describe(h) for h in handlers]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from opentelemetry import metrics as metrics_api
@@ -29,38 +29,25 @@ _log = logging.getLogger(__name__)
 
 @dataclass
 class MetricsConfig:
-    """What `enable_metrics` sets up; each field has the AGENT_OS_OTEL_* variable of the same meaning."""
+    """What `enable_metrics` sets up. A field left at None takes its AGENT_OS_OTEL_* setting
+    (environment, config file, or default), so code only overrides what it names."""
 
-    port: int = 9464
-    path: str = "/metrics"
-    namespace: str = ""
-    include_process_metrics: bool = True
-    include_python_metrics: bool = True
-    custom_labels: Mapping[str, str] = field(default_factory=dict)
-    host: str = "127.0.0.1"
-    enabled: bool = True
+    port: int | None = None
+    path: str | None = None
+    namespace: str | None = None
+    include_process_metrics: bool | None = None
+    include_python_metrics: bool | None = None
+    custom_labels: Mapping[str, str] | None = None
+    host: str | None = None
+    enabled: bool | None = None
     """Serve /metrics. Push exporters below work with or without it."""
     exporter: str = "none"
     """Push exporters, comma-separated names as OTEL_METRICS_EXPORTER takes them (e.g. "otlp")."""
     endpoint: str | None = None
     """Endpoint of the push exporter; None reads OTEL_EXPORTER_OTLP_* as usual."""
 
-    @classmethod
-    def from_settings(cls, settings: settings_mod.Settings, exporter: str = "none") -> MetricsConfig:
-        return cls(
-            port=settings[c.AGENT_OS_OTEL_PROMETHEUS_PORT],
-            path=settings[c.AGENT_OS_OTEL_PROMETHEUS_PATH],
-            namespace=settings[c.AGENT_OS_OTEL_METRICS_NAMESPACE],
-            include_process_metrics=settings[c.AGENT_OS_OTEL_METRICS_PROCESS],
-            include_python_metrics=settings[c.AGENT_OS_OTEL_METRICS_PYTHON],
-            custom_labels=settings[c.AGENT_OS_OTEL_METRICS_LABELS],
-            host=settings[c.AGENT_OS_OTEL_PROMETHEUS_HOST],
-            enabled=settings[c.AGENT_OS_OTEL_PROMETHEUS_ENABLED],
-            exporter=exporter,
-        )
 
-
-# Each code-settable field, and the setting whose schema checks it.
+# Each field that has a setting: its value comes from there unless code sets it.
 _FIELD_SETTINGS = {
     "port": c.AGENT_OS_OTEL_PROMETHEUS_PORT,
     "path": c.AGENT_OS_OTEL_PROMETHEUS_PATH,
@@ -154,14 +141,7 @@ def enable_metrics(config: MetricsConfig | None = None, /, **fields) -> str | No
     ``enable_metrics(port=9100)`` or ``enable_metrics(MetricsConfig(...))``. Safe to call again:
     the provider is made once; a later call moves the endpoint or changes its namespace/labels.
     """
-    config = replace(config or MetricsConfig(), **fields)
-    for name, setting in _FIELD_SETTINGS.items():
-        settings_mod.apply_code(setting, getattr(config, name), f"MetricsConfig.{name}")
-    return apply(config)
-
-
-def apply(config: MetricsConfig) -> str | None:
-    """enable_metrics without recording the values as set by code (the configurator's entry)."""
+    config = settings_mod.resolve(replace(config or MetricsConfig(), **fields), _FIELD_SETTINGS)
     with _state.lock:
         if _state.provider is None:
             if not _install_provider(config):

@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -270,6 +270,17 @@ def reset() -> None:
     """Forget the loaded settings (tests, and `doctor` re-reading the environment)."""
     global _current
     _current = None
+
+
+def resolve(config: Any, fields: Mapping[str, Setting]) -> Any:
+    """Fill a config dataclass: a field left at None takes the setting's value (file/env/default);
+    a field set in code is validated and recorded with source "code". Returns a new config."""
+    values = {}
+    for name, setting in fields.items():
+        value = getattr(config, name)
+        where = f"{type(config).__name__}.{name}"
+        values[name] = current()[setting] if value is None else apply_code(setting, value, where)
+    return replace(config, **values)
 
 
 def apply_code(setting: Setting, value: Any, where: str) -> Any:

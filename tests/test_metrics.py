@@ -135,3 +135,19 @@ def test_bad_metrics_config_in_code_raises_a_clear_error(tmp_path):
     assert "MetricsConfig.path='metrics'" in lines[1]
     assert "MetricsConfig.namespace='9x'" in lines[2]
     assert "MetricsConfig.custom_labels=" in lines[3]
+
+
+def test_code_overrides_only_the_fields_it_names(tmp_path):
+    code = textwrap.dedent("""
+        import urllib.request
+        from agent_os_otel import enable_metrics, instruments, doctor
+        url = enable_metrics(port=0)
+        instruments.actions.add(1)
+        print(urllib.request.urlopen(url).read().decode())
+        rows = {row["env"]: row for row in doctor.build_report().settings}
+        print("SOURCES", rows["AGENT_OS_OTEL_PROMETHEUS_PORT"]["source"], rows["AGENT_OS_OTEL_METRICS_NAMESPACE"]["source"])
+    """)
+    result = run_python(tmp_path, code, AGENT_OS_OTEL_METRICS_NAMESPACE="from_env")
+    assert result.returncode == 0, result.stderr
+    assert "from_env_agent_os_actions_total" in result.stdout
+    assert "SOURCES code env" in result.stdout

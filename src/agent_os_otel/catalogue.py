@@ -36,6 +36,21 @@ ATTR_POLICY_DECISION = "agent_os.policy.decision"
 ATTR_POLICY_RULE = "agent_os.policy.rule"
 ATTR_POLICY_REASON = "agent_os.policy.reason"
 ATTR_SIGNAL = "agent_os.signal"
+ATTR_SIGNAL_SOURCE = "agent_os.signal.source"
+ATTR_SYSCALL = "agent_os.syscall"
+ATTR_ERROR_CODE = "agent_os.error_code"
+ATTR_BLOCKED = "agent_os.blocked"
+"""True on an agent.execute span whose action the kernel refused (see README, denials)."""
+ATTR_MEMORY_STORE = "agent_os.memory.store"
+"""Class of the memory store (FileAdapter, CausalMemoryStore)."""
+ATTR_EPISODE_ID = "agent_os.memory.episode_id"
+ATTR_RESULT_COUNT = "agent_os.memory.results"
+ATTR_DRIFT_SCORE = "agent_os.verification.drift_score"
+ATTR_VERIFICATION_PASSED = "agent_os.verification.passed"
+ATTR_VERIFICATION_FUNCTION = "agent_os.verification.function"
+ATTR_FLIGHT_RECORDER_TRACE = "agent_os.flight_recorder.trace_id"
+"""The FlightRecorder's own id for the same action, to join its SQLite rows with our traces."""
+ATTR_GOVERNANCE_EVENT = "agent_os.governance.event"
 
 # GenAI semantic conventions (kept here so the whole vocabulary is in one file).
 ATTR_GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
@@ -44,6 +59,13 @@ ATTR_GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
 ATTR_GEN_AI_AGENT_NAME = "gen_ai.agent.name"
 ATTR_GEN_AI_TOOL_NAME = "gen_ai.tool.name"
 ATTR_GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
+
+# Audit records: one per policy decision, an OTel log record with this event name
+AUDIT_EVENT_NAME = "agent_os.audit"
+"""event_name (and event.name attribute) of audit log records, for routing in a collector."""
+AUDIT_FIELDS = ("id", "timestamp", "agent_id", "action", "resource", "decision", "reason", "rule_id", "context",
+                "trace_id", "span_id")
+"""Fields of an audit record (the collector's audit exporter adds seq, prev_hash, hash, signature)."""
 
 # Fields of a structured log line, and the ``extra={...}`` keys users pass to stdlib logging.
 LOG_AGENT_FIELDS = ("agent_id", "action", "resource", "decision", "duration_ms")
@@ -210,6 +232,11 @@ AGENT_OS_OTEL_REDACTION_PATTERNS = Setting(
     "Extra regular expressions to redact, on top of the built-in secret patterns.",
 )
 
+AGENT_OS_OTEL_AUDIT_FILE = Setting(
+    "AGENT_OS_OTEL_AUDIT_FILE", "audit.file_path", "agent-os-audit.jsonl", "str", "a writable file path",
+    "With no collector configured, audit records (one per policy decision) are also appended here as JSON lines.",
+)
+
 SETTINGS: tuple[Setting, ...] = (
     AGENT_OS_OTEL_SERVICE_NAME,
     AGENT_OS_OTEL_PROMETHEUS_ENABLED, AGENT_OS_OTEL_PROMETHEUS_HOST, AGENT_OS_OTEL_PROMETHEUS_PORT,
@@ -218,6 +245,7 @@ SETTINGS: tuple[Setting, ...] = (
     AGENT_OS_OTEL_LOG_LEVEL, AGENT_OS_OTEL_LOG_FORMAT, AGENT_OS_OTEL_LOG_OUTPUT, AGENT_OS_OTEL_LOG_FILE,
     AGENT_OS_OTEL_LOG_TRACE_IDS,
     AGENT_OS_OTEL_REDACTION_ENABLED, AGENT_OS_OTEL_REDACTION_PATTERNS,
+    AGENT_OS_OTEL_AUDIT_FILE,
 )
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import dataclasses
 import json
 import sys
 
-from . import doctor
+from . import audit, catalogue, doctor, settings
 from .version import __version__
 
 
@@ -23,6 +23,46 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_query(args: argparse.Namespace) -> int:
+    log = audit.AuditLog(args.file)
+    try:
+        records = log.query(decision=args.decision, time_range=args.since, limit=args.limit, agent_id=args.agent)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"agent-os-otel audit query: {exc}", file=sys.stderr)
+        return 2
+    for record in records:
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(f"{record.get('timestamp', '')}  {record.get('decision', ''):<5}  {record.get('agent_id', '')}  "
+                  f"{record.get('action', '')}  {record.get('resource', '')}  {record.get('rule_id', '')}  "
+                  f"{record.get('reason', '')}  trace_id={record.get('trace_id', '')}")
+    for problem in log.skipped:
+        print(f"agent-os-otel audit query: skipped {problem}", file=sys.stderr)
+    print(f"{len(records)} record(s)", file=sys.stderr)
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number (e.g. 100)")
+    return value
+
+
+def _time_window(text: str) -> str:
+    try:
+        audit.parse_time_range(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time window. Fix: use 24h, 30m, 7d, or an ISO-8601 time such as 2026-11-25T00:00:00Z"
+        ) from None
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="agent-os-otel", description="Observability for AI agents on OpenTelemetry.")
     top.add_argument("--version", action="version", version=f"agent-os-otel {__version__}")
@@ -30,6 +70,18 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("doctor", help="show the effective configuration and what is broken")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(run=_doctor)
+
+    audit_parser = commands.add_parser("audit", help="read audit records (one per policy decision)")
+    audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    query = audit_commands.add_parser("query", help="list matching records, newest first")
+    query.add_argument("--file", default=settings.current()[catalogue.AGENT_OS_OTEL_AUDIT_FILE],
+                       help="audit JSON-lines file (default: AGENT_OS_OTEL_AUDIT_FILE, %(default)s)")
+    query.add_argument("--decision", choices=("allow", "deny"), help="only this decision")
+    query.add_argument("--since", type=_time_window, help="time window: 24h, 30m, 7d, or an ISO-8601 time")
+    query.add_argument("--agent", help="only this agent id")
+    query.add_argument("--limit", type=_positive_int, default=100, help="at most this many (default %(default)s)")
+    query.add_argument("--json", action="store_true", help="one JSON record per line")
+    query.set_defaults(run=_audit_query)
     return top
 
 

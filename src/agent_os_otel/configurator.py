@@ -11,7 +11,7 @@ import sys
 
 from opentelemetry.sdk._configuration import _BaseConfigurator
 
-from . import logs, metrics, redaction, tracing
+from . import audit, catalogue, logs, metrics, redaction, tracing
 from . import settings as settings_mod
 from .catalogue import EXPORTER_VARS, OTLP_ENDPOINT_VARS
 from .settings import ConfigError
@@ -36,7 +36,14 @@ def exporter_names(signal: str) -> str:
     return os.environ.get(EXPORTER_VARS[signal], "none")
 
 
-def startup_line(traces: list[str], metric_dests: list[str], log_dests: list[str]) -> str:
+def _audit(settings: settings_mod.Settings) -> list[str]:
+    """With a collector, audit records travel with the logs (OTLP); with none, also to a local file."""
+    if settings_mod.collector_configured():
+        return []
+    return [audit.enable_local_file(settings[catalogue.AGENT_OS_OTEL_AUDIT_FILE])]
+
+
+def startup_line(traces: list[str], metric_dests: list[str], log_dests: list[str], audit_dests: list[str]) -> str:
     endpoint_var = next((v for v in OTLP_ENDPOINT_VARS if os.environ.get(v, "").strip()), None)
     if endpoint_var:
         where = f"collector configured ({endpoint_var}={os.environ[endpoint_var]})"
@@ -50,7 +57,7 @@ def startup_line(traces: list[str], metric_dests: list[str], log_dests: list[str
 
     return (
         f"agent-os-otel: {where}: traces -> {show(traces)}; metrics -> {show(metric_dests)}; "
-        f"logs -> {show(log_dests)}.{hint}"
+        f"logs -> {show(log_dests)}{'; audit -> ' + show(audit_dests) if audit_dests else ''}.{hint}"
     )
 
 
@@ -84,4 +91,5 @@ class AgentOsConfigurator(_BaseConfigurator):
         metric_dests = _step("metrics", _metrics)
         trace_dests = _step("tracing", _tracing)
         log_dests = _step("logging", _logging)
-        _say(startup_line(trace_dests, metric_dests, log_dests))
+        audit_dests = _step("audit", lambda: _audit(settings))
+        _say(startup_line(trace_dests, metric_dests, log_dests, audit_dests))

@@ -152,6 +152,7 @@ class OTelLogHandler(logging.Handler):
 class _State:
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.provider_lock = threading.Lock()
         self.provider: LoggerProvider | None = None
         self.exporting: tuple[str, str | None] | None = None
         self.destinations: list[str] = []
@@ -214,16 +215,24 @@ def _describe(handler: logging.Handler) -> str:
     return f"stdout ({kind})"
 
 
+def logger_provider() -> LoggerProvider:
+    """The process's LoggerProvider (ours), made on first use: log export and audit records share it."""
+    with _state.provider_lock:
+        if _state.provider is None:
+            _state.provider = LoggerProvider(resource=resource.build())
+            set_logger_provider(_state.provider)
+        return _state.provider
+
+
 def _otel_handler(config: LoggingConfig) -> OTelLogHandler | None:
     """The OTel export handler. Exporters are chosen once; a later "none" keeps them running."""
     names = [n.strip() for n in config.exporter.split(",") if n.strip() not in ("", "none")]
     wanted = (",".join(names), config.endpoint)
-    if names and _state.provider is None:
+    if names and _state.exporting is None:
         created = exporters.create_all("logs", names, config.endpoint)
-        _state.provider = LoggerProvider(resource=resource.build())
+        provider = logger_provider()
         for exporter in created:
-            _state.provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
-        set_logger_provider(_state.provider)
+            provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
         _state.exporting = wanted
         _state.otel_destinations = [exporters.describe(e) for e in created]
     elif names and wanted != _state.exporting:
@@ -231,7 +240,8 @@ def _otel_handler(config: LoggingConfig) -> OTelLogHandler | None:
             "agent-os-otel: log exporters are already set (%s); %r is ignored. Fix: choose them once, at the "
             "first configure_logging or with OTEL_LOGS_EXPORTER.", _state.exporting[0], config.exporter,
         )
-    return OTelLogHandler(_state.provider) if _state.provider is not None else None
+    # stdlib records go to OTel only when something exports them (the provider may exist just for audit)
+    return OTelLogHandler(_state.provider) if _state.exporting else None
 
 
 _config_functions_wrapped = False

@@ -1,0 +1,196 @@
+"""Audit records: one per policy decision, emitted as an OTel log record, and read back.
+
+A record has DESIGN.md's fields (``catalogue.AUDIT_FIELDS``) and travels as the body of a log
+record whose event name is ``agent_os.audit``, so a collector can route it to its audit exporter
+(which adds the hash chain). With no collector configured, records are also appended to a local
+JSON-lines file, so `AuditLog` and `agent-os-otel audit query` work after a purely local run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import baggage, trace
+from opentelemetry._logs import LogRecord, SeverityNumber, get_logger
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult, SimpleLogRecordProcessor
+
+from . import catalogue as c
+from . import exporters, logs
+from .version import __version__
+
+# -- emitting ----------------------------------------------------------------------------------
+
+_BAGGAGE_CONTEXT = {"user": "user", "user.id": "user", "session_id": "session_id", "session.id": "session_id"}
+"""Baggage entries copied into a record's context: set them upstream to see who asked."""
+
+
+def _rfc3339(epoch_ns: int) -> str:
+    seconds, nanos = divmod(epoch_ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos // 1_000_000:03d}Z"
+
+
+def record_decision(
+    *, agent_id: str, action: str, resource: str, decision: str, reason: str, rule_id: str,
+    context: Mapping[str, Any] | None = None,
+) -> dict:
+    """Emit the audit record of one policy decision, inside the span that made it; returns it."""
+    now = time.time_ns()
+    span_context = trace.get_current_span().get_span_context()
+    merged = {target: str(baggage.get_baggage(key)) for key, target in _BAGGAGE_CONTEXT.items()
+              if baggage.get_baggage(key) is not None}
+    merged.update({k: v for k, v in (context or {}).items() if v is not None})
+    record = {
+        "id": uuid.uuid4().hex,
+        "timestamp": _rfc3339(now),
+        "agent_id": agent_id,
+        "action": action,
+        "resource": resource,
+        "decision": decision,
+        "reason": reason,
+        "rule_id": rule_id,
+        "context": merged,
+        "trace_id": trace.format_trace_id(span_context.trace_id) if span_context.is_valid else "",
+        "span_id": trace.format_span_id(span_context.span_id) if span_context.is_valid else "",
+    }
+    get_logger(c.SCOPE_NAME + ".audit", __version__).emit(
+        LogRecord(
+            timestamp=now,
+            observed_timestamp=now,
+            severity_text="WARN" if decision == "deny" else "INFO",
+            severity_number=SeverityNumber.WARN if decision == "deny" else SeverityNumber.INFO,
+            body=record,
+            attributes={"event.name": c.AUDIT_EVENT_NAME, c.ATTR_POLICY_DECISION: decision, c.ATTR_AGENT_ID: agent_id},
+            event_name=c.AUDIT_EVENT_NAME,
+        )
+    )
+    return record
+
+
+class AuditFileExporter(LogRecordExporter):
+    """Appends audit records (and only those) to a JSON-lines file; opened on the first record."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._file = None
+        self._lock = threading.Lock()
+
+    def export(self, batch) -> LogRecordExportResult:
+        lines = [json.dumps(r.log_record.body, ensure_ascii=False, default=str) + "\n" for r in batch
+                 if r.log_record.event_name == c.AUDIT_EVENT_NAME]
+        if lines:
+            with self._lock:
+                if self._file is None:
+                    self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
+                self._file.writelines(lines)
+                self._file.flush()
+        return LogRecordExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def enable_local_file(path: str) -> str:
+    """Also append audit records to ``path`` (the embedded default); synchronous, so none is lost."""
+    exporter = exporters.RedactingLogExporter(AuditFileExporter(path))
+    logs.logger_provider().add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    return path
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+_RELATIVE = re.compile(r"^(?:last_)?(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_time_range(time_range: Any, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """"last_24h" / "24h" / "30m" / "7d", an ISO-8601 start, or a (start, end) pair of datetimes."""
+    now = now or datetime.now(timezone.utc)
+    if isinstance(time_range, tuple) and len(time_range) == 2 and all(isinstance(t, datetime) for t in time_range):
+        return tuple(t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in time_range)
+    if isinstance(time_range, str):
+        match = _RELATIVE.match(time_range.strip())
+        if match:
+            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}), now
+        try:
+            start = datetime.fromisoformat(time_range.strip().replace("Z", "+00:00"))
+            return (start if start.tzinfo else start.replace(tzinfo=timezone.utc)), now
+        except ValueError:
+            pass
+    raise ValueError(
+        f"time_range={time_range!r} is not understood. Fix: use 'last_24h', '30m', '7d', an ISO-8601 time "
+        "such as '2026-11-25T00:00:00Z', or a (start, end) pair of datetimes."
+    )
+
+
+def _timestamp(record: dict) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(record["timestamp"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None
+
+
+class AuditLog:
+    """Audit records in a JSON-lines file, as written locally or by the collector's audit exporter."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.skipped: list[str] = []
+        """Lines that were not audit records, as "file:line: why": reported, never silently dropped."""
+
+    def records(self) -> Iterator[dict]:
+        if not self.path.exists():
+            raise FileNotFoundError(
+                f"audit file {str(self.path)!r} does not exist. Fix: run an agent first (with no collector, "
+                f"records go to {c.AGENT_OS_OTEL_AUDIT_FILE.default}), or pass the file the collector writes."
+            )
+        with self.path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    self.skipped.append(f"{self.path}:{number}: not JSON ({exc.msg})")
+                    continue
+                if not isinstance(record, dict) or "decision" not in record:
+                    self.skipped.append(f"{self.path}:{number}: not an audit record")
+                    continue
+                yield record
+
+    def query(self, decision: str | None = None, time_range: Any = None, limit: int = 100,
+              agent_id: str | None = None, action: str | None = None) -> list[dict]:
+        """Matching records, newest first, at most ``limit``."""
+        if decision not in (None, "allow", "deny"):
+            raise ValueError(f"decision={decision!r} is not valid. Fix: use 'allow' or 'deny' (or None for both).")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit={limit!r} is not valid. Fix: use a positive whole number, e.g. 100.")
+        start, end = parse_time_range(time_range) if time_range is not None else (None, None)
+        found = []
+        for record in self.records():
+            if decision and record.get("decision") != decision:
+                continue
+            if agent_id and record.get("agent_id") != agent_id:
+                continue
+            if action and record.get("action") != action:
+                continue
+            if start is not None:
+                when = _timestamp(record)
+                if when is None or not start <= when <= end:
+                    continue
+            found.append(record)
+        found.sort(key=lambda r: str(r.get("timestamp", "")), reverse=True)
+        return found[:limit]

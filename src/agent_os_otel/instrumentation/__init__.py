@@ -1,0 +1,1 @@
+"""One package per instrumented framework, in the shape of OpenTelemetry contrib instrumentations."""

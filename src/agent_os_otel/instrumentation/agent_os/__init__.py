@@ -1,0 +1,175 @@
+"""OpenTelemetry instrumentation for the Agent OS kernel (`agent-os-kernel` on PyPI).
+
+Active with no code change under ``opentelemetry-instrument`` (entry point ``agent_os``), or::
+
+    from agent_os_otel.instrumentation.agent_os import AgentOsInstrumentor
+    AgentOsInstrumentor().instrument()
+
+What each hook point records is in `hooks`; this module only says where the hooks go.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Collection
+
+import wrapt
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+from opentelemetry.instrumentation.utils import unwrap
+
+from . import hooks
+from .package import _instruments
+
+_log = logging.getLogger(__name__)
+
+# (module, attribute path, hook, is the function async)
+_TARGETS = (
+    ("agent_control_plane.kernel_space", "KernelSpace.syscall", hooks.SyscallHook(), True),
+    ("agent_control_plane.kernel_space", "KernelSpace.create_agent_context", hooks.AgentCountHook(), False),
+    ("agent_control_plane.kernel_space", "KernelSpace.destroy_agent_context", hooks.AgentCountHook(), False),
+    ("agent_os.stateless", "StatelessKernel.execute", hooks.StatelessExecuteHook(), True),
+    ("agent_os.stateless", "StatelessKernel._check_policies", hooks.StatelessPoliciesHook(), False),
+    ("agent_control_plane.policy_engine", "PolicyEngine.check_violation", hooks.CheckViolationHook(), False),
+    ("agent_os.policies.evaluator", "PolicyEvaluator.evaluate", hooks.EvaluatorHook(), False),
+    ("agent_os.integrations.base", "BaseIntegration.pre_execute_check", hooks.IntegrationCheckHook(), False),
+    ("agent_control_plane.signals", "SignalDispatcher.signal", hooks.SignalHook(), False),
+    ("emk.store", "FileAdapter.store", hooks.MemoryStoreHook(), False),
+    ("emk.store", "FileAdapter.retrieve", hooks.MemoryRetrieveHook(), False),
+    ("emk.store", "ChromaDBAdapter.store", hooks.MemoryStoreHook(), False),  # only with chromadb installed
+    ("emk.store", "ChromaDBAdapter.retrieve", hooks.MemoryRetrieveHook(), False),
+    ("emk.causal", "CausalMemoryStore.record", hooks.MemoryStoreHook(), False),
+    ("emk.causal", "CausalMemoryStore.get_causal_chain", hooks.MemoryRetrieveHook(), False),
+    ("emk.causal", "CausalMemoryStore.query_by_agent", hooks.MemoryRetrieveHook(), False),
+    # cmvk re-exports these: patch both names, or calls through one of them go unseen
+    ("cmvk.verification", "verify", hooks.VerificationHook("verify"), False),
+    ("cmvk.verification", "verify_embeddings", hooks.VerificationHook("verify_embeddings"), False),
+    ("cmvk.verification", "verify_batch", hooks.VerificationHook("verify_batch"), False),
+    ("cmvk", "verify", hooks.VerificationHook("verify"), False),
+    ("cmvk", "verify_embeddings", hooks.VerificationHook("verify_embeddings"), False),
+    ("cmvk", "verify_batch", hooks.VerificationHook("verify_batch"), False),
+)
+# Functions whose result or arguments we only look at (no span of their own).
+_OBSERVERS = (
+    ("agent_os.integrations.base", "BaseIntegration.emit", hooks.governance_event, "before"),
+    ("agent_control_plane.flight_recorder", "FlightRecorder.start_trace", hooks.flight_recorder_trace, "after"),
+)
+
+
+class _Reporter:
+    """Logs the first internal error of each hook, then stays quiet: never noise, never a crash."""
+
+    def __init__(self) -> None:
+        self.reported: set[str] = set()
+
+    def run(self, where: str, function, *args):
+        try:
+            return function(*args)
+        except Exception as exc:  # pylint: disable=broad-except - our fault must not become the user's
+            if where not in self.reported:
+                self.reported.add(where)
+                _log.warning("agent-os-otel: internal error in the agent_os instrumentation at %s (%s: %s); "
+                             "the kernel call was not affected. Further errors here are not reported.",
+                             where, type(exc).__name__, exc)
+            return None
+
+
+_reporter = _Reporter()
+
+
+def _sync_wrapper(where: str, hook):
+    def wrapper(wrapped, instance, args, kwargs):
+        call = _reporter.run(where, hook.start, instance, args, kwargs)
+        if call is None:
+            return wrapped(*args, **kwargs)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _reporter.run(where, hook.fail, call, exc)
+            _reporter.run(where, call.close)
+            raise
+        _reporter.run(where, hook.finish, call, result)
+        _reporter.run(where, call.close)
+        return result
+
+    return wrapper
+
+
+def _async_wrapper(where: str, hook):
+    async def wrapper(wrapped, instance, args, kwargs):
+        call = _reporter.run(where, hook.start, instance, args, kwargs)
+        if call is None:
+            return await wrapped(*args, **kwargs)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _reporter.run(where, hook.fail, call, exc)
+            _reporter.run(where, call.close)
+            raise
+        _reporter.run(where, hook.finish, call, result)
+        _reporter.run(where, call.close)
+        return result
+
+    return wrapper
+
+
+def _observer(where: str, observe, when: str):
+    def wrapper(wrapped, instance, args, kwargs):
+        if when == "before":
+            _reporter.run(where, observe, instance, args, kwargs)
+            return wrapped(*args, **kwargs)
+        result = wrapped(*args, **kwargs)
+        _reporter.run(where, observe, result)
+        return result
+
+    return wrapper
+
+
+def _resolve(module_name: str, path: str):
+    """(owner, attribute name) for ``path`` in ``module_name``, or None when it is not there."""
+    try:
+        owner = importlib.import_module(module_name)
+    except ImportError as exc:  # a part of the kernel whose extra is not installed: skip that part
+        _log.debug("agent-os-otel: %s not importable (%s); its hooks are skipped", module_name, exc)
+        return None
+    *parents, name = path.split(".")
+    for parent in parents:
+        owner = getattr(owner, parent, None)
+        if owner is None:
+            return None
+    return (owner, name) if hasattr(owner, name) else None
+
+
+class AgentOsInstrumentor(BaseInstrumentor):
+    """Spans, metrics and audit records for the Agent OS kernel, from outside the kernel."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._patched: list[tuple[object, str]] = []
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def _instrument(self, **kwargs) -> None:
+        for module_name, path, hook, is_async in _TARGETS:
+            where = f"{module_name}.{path}"
+            make = _async_wrapper if is_async else _sync_wrapper
+            self._patch(module_name, path, make(where, hook))
+        for module_name, path, observe, when in _OBSERVERS:
+            self._patch(module_name, path, _observer(f"{module_name}.{path}", observe, when))
+        hooks.publish_cache_hits()
+
+    def _patch(self, module_name: str, path: str, wrapper) -> None:
+        found = _resolve(module_name, path)
+        if found is None:
+            return
+        owner, name = found
+        if isinstance(getattr(owner, name), wrapt.ObjectProxy):
+            return  # already ours (instrument called twice)
+        wrapt.wrap_function_wrapper(owner, name, wrapper)
+        self._patched.append((owner, name))
+
+    def _uninstrument(self, **kwargs) -> None:
+        while self._patched:
+            owner, name = self._patched.pop()
+            unwrap(owner, name)

@@ -1,0 +1,1 @@
+_instruments = ("agent-os-kernel >= 3.7",)

@@ -77,8 +77,18 @@ def run_instrumented(
         command.insert(3, str(facts_file))
     if scrape:
         command.append("--hold")
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # output goes to files, not pipes: a chatty program must not stall on a full pipe while we scrape
+    out_path, err_path = facts_file.with_suffix(".stdout"), facts_file.with_suffix(".stderr")
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=out, stderr=err,
+                                   text=True)
+        scrapes = _scrape_when_done(process, scrape, writes_facts, facts_file, timeout)
+        process.communicate(input="", timeout=timeout)
+    facts = json.loads(facts_file.read_text()) if facts_file.exists() else {}
+    return Run(process.returncode, out_path.read_text(), err_path.read_text(), facts, scrapes)
+
+
+def _scrape_when_done(process, scrape, writes_facts, facts_file, timeout) -> dict:
     scrapes = {}
     if scrape:
         deadline = time.monotonic() + timeout
@@ -90,10 +100,11 @@ def run_instrumented(
 
         while not done() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
+        if process.poll() is None and not done():
+            process.kill()
+            raise AssertionError(f"the program did not finish its work within {timeout}s")
         scrapes = {url: _get(url) for url in scrape}
-    stdout, stderr = process.communicate(input="", timeout=timeout)
-    facts = json.loads(facts_file.read_text()) if facts_file.exists() else {}
-    return Run(process.returncode, stdout, stderr, facts, scrapes)
+    return scrapes
 
 
 def run_python(tmp_path: Path, code: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:

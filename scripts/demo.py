@@ -1,13 +1,15 @@
-"""`make demo`: run examples/quickstart.py under opentelemetry-instrument and show what it produced.
+"""`make demo`: run the examples under opentelemetry-instrument and show what they produced.
 
 No collector is running, so the distro's embedded default applies: readable spans on stderr, JSON
-logs on stdout (and in a file), and an in-process /metrics endpoint, which we scrape while the
-agent holds it open, as Prometheus would.
+logs on stdout (and in a file), an in-process /metrics endpoint (scraped here while the agent holds
+it open, as Prometheus would) and, for Agent OS, a local audit file.
 """
 
 from __future__ import annotations
 
+import collections
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -26,17 +28,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def scrape(url: str, deadline: float) -> str:
+def scrape(url: str, deadline: float, wanted: str) -> str:
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 text = response.read().decode()
-            if "agent_os_actions_total" in text:
+            if wanted in text:
                 return text
         except OSError:
             pass
         if time.monotonic() > deadline:
-            raise SystemExit(f"demo: {url} did not show agent_os metrics in time; see {OUT}/stderr.txt")
+            raise SystemExit(f"demo: {url} did not show {wanted} in time; see {OUT}")
         time.sleep(0.2)
 
 
@@ -44,38 +46,68 @@ def section(title: str, body: str) -> None:
     print(f"\n=== {title} ===\n{body.rstrip()}")
 
 
-def main() -> int:
-    OUT.mkdir(exist_ok=True)
+def run(example: str, name: str, wanted: str) -> tuple[int, str, str, str, str]:
+    """Run one example with --hold, scrape /metrics once it has done its work, then let it exit."""
+    work = OUT / name
+    work.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "AGENT_OS_OTEL_"))}
-    env.update(
-        AGENT_OS_OTEL_PROMETHEUS_PORT=str(port),
-        AGENT_OS_OTEL_LOG_OUTPUT="both",
-        AGENT_OS_OTEL_LOG_FILE=str(OUT / "agent.log"),
-        OTEL_SERVICE_NAME="quickstart",
-    )
-    command = [str(BIN / "opentelemetry-instrument"), str(BIN / "python"), "examples/quickstart.py", "--hold"]
-    print("$ " + " ".join(["opentelemetry-instrument", "python", "examples/quickstart.py"]))
-    with open(OUT / "stdout.txt", "w") as stdout, open(OUT / "stderr.txt", "w") as stderr:
-        agent = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=stdout, stderr=stderr)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENT_OS_OTEL_"))}
+    env.update(AGENT_OS_OTEL_PROMETHEUS_PORT=str(port), AGENT_OS_OTEL_LOG_OUTPUT="both",
+               AGENT_OS_OTEL_LOG_FILE=str(work / "agent.log"), OTEL_SERVICE_NAME=name)
+    command = [str(BIN / "opentelemetry-instrument"), str(BIN / "python"), str(ROOT / example), "--hold"]
+    print(f"\n$ opentelemetry-instrument python {example}      (output kept in {work})")
+    with open(work / "stdout.txt", "w") as stdout, open(work / "stderr.txt", "w") as stderr:
+        agent = subprocess.Popen(command, cwd=work, env=env, stdin=subprocess.PIPE, stdout=stdout, stderr=stderr)
         try:
-            metrics = scrape(f"http://127.0.0.1:{port}/metrics", time.monotonic() + 30)
+            metrics = scrape(f"http://127.0.0.1:{port}/metrics", time.monotonic() + 60, wanted)
         finally:
             agent.stdin.close()
-            code = agent.wait(timeout=30)
-    stderr_text = (OUT / "stderr.txt").read_text()
-    startup = [line for line in stderr_text.splitlines() if line.startswith("agent-os-otel:")]
-    spans = [line for line in stderr_text.splitlines() if line.startswith("[span]")]
-    section("start-up line (stderr)", "\n".join(startup))
-    section("traces: one line per span (stderr)", "\n".join(spans))
-    section(f"logs: JSON lines (stdout, and {OUT / 'agent.log'})", (OUT / "stdout.txt").read_text())
-    agent_metrics = [line for line in metrics.splitlines() if line.startswith("agent_os_") and "_bucket" not in line]
-    section(f"metrics: scraped from http://127.0.0.1:{port}/metrics (agent_os_*, buckets left out)",
-            "\n".join(agent_metrics))
-    print(f"\nEverything the agent wrote is in {OUT}/. Exit code: {code}.")
-    print("Next: point it at a collector with OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317, "
-          "or check your set-up with `.venv/bin/agent-os-otel doctor`.")
+            code = agent.wait(timeout=60)
+    stderr_text = (work / "stderr.txt").read_text()
+    startup = "\n".join(line for line in stderr_text.splitlines() if line.startswith("agent-os-otel:"))
+    return code, startup, stderr_text, (work / "stdout.txt").read_text(), metrics
+
+
+def agent_os_lines(metrics: str) -> list[str]:
+    return [line for line in metrics.splitlines() if line.startswith("agent_os_") and "_bucket" not in line]
+
+
+def quickstart() -> int:
+    code, startup, stderr, stdout, metrics = run("examples/quickstart.py", "quickstart", "agent_os_actions_total")
+    section("start-up line (stderr)", startup)
+    section("traces: one line per span (stderr)", "\n".join(l for l in stderr.splitlines() if l.startswith("[span]")))
+    section("logs: JSON lines (stdout and agent.log)", stdout)
+    section("metrics scraped from /metrics (agent_os_*, buckets left out)", "\n".join(agent_os_lines(metrics)))
     return code
+
+
+def agent_os() -> int:
+    code, startup, stderr, stdout, metrics = run("examples/agent_os_agent.py", "agent-os",
+                                                 "agent_os_verifications_total")
+    section("start-up line (stderr)", startup)
+    spans = collections.Counter(m.group(1) for m in re.finditer(r"^\[span\] (\S+)", stderr, re.M))
+    section("spans by name", "\n".join(f"{count:4d}  {name}" for name, count in sorted(spans.items())))
+    section("a denied action, as its spans show it",
+            "\n".join(l for l in stderr.splitlines() if "agent_os.blocked=True" in l or "signal=SIGPOLICY" in l))
+    totals: dict[str, float] = collections.defaultdict(float)
+    for line in agent_os_lines(metrics):
+        name, value = re.sub(r"\{.*\}", "", line).split()
+        totals[name] += float(value)
+    section("the agent_os_* catalogue, summed over labels (from /metrics)",
+            "\n".join(f"{name:<52} {value:g}" for name, value in sorted(totals.items())))
+    audit = subprocess.run([str(BIN / "agent-os-otel"), "audit", "query", "--decision", "deny", "--since", "24h"],
+                           cwd=OUT / "agent-os", capture_output=True, text=True)
+    section("audit: agent-os-otel audit query --decision deny --since 24h", audit.stdout + audit.stderr)
+    print(stdout.splitlines()[-1] if stdout else "")
+    return code
+
+
+def main() -> int:
+    codes = [quickstart(), agent_os()]
+    print(f"\nEverything the agents wrote is in {OUT}/. Exit codes: {codes}.")
+    print("Next: point an agent at a collector with OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317, "
+          "or check a set-up with `.venv/bin/agent-os-otel doctor`.")
+    return max(codes)
 
 
 if __name__ == "__main__":

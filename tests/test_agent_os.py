@@ -1,6 +1,7 @@
 """The Agent OS kernel (real agent-os-kernel from PyPI) under opentelemetry-instrument, no code change."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +165,25 @@ def test_audit_query_rejects_bad_arguments_clearly(tmp_path):
     cli = subprocess.run([agent_os_otel, "audit", "query", "--since", "yesterday"], cwd=tmp_path,
                          capture_output=True, text=True)
     assert cli.returncode == 2 and "argument --since: 'yesterday' is not a time window" in cli.stderr
+
+
+def test_example_under_opentelemetry_instrument_shows_the_whole_catalogue(tmp_path):
+    example = ROOT / "examples" / "agent_os_agent.py"
+    assert not [line for line in example.read_text().splitlines()
+                if line.startswith(("import agent_os_otel", "from agent_os_otel"))], "must be zero-code"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/metrics"
+    run = run_instrumented(tmp_path, clean_env(AGENT_OS_OTEL_PROMETHEUS_PORT=str(port)), program=example,
+                           scrape=(url,), wait_for_metric="agent_os_verifications_total")
+    assert run.returncode == 0, run.stderr
+    span_names = set(re.findall(r"^\[span\] (\S+)", run.stderr, re.M))
+    assert span_names == {c.SPAN_AGENT_EXECUTE, c.SPAN_POLICY_EVALUATE, c.SPAN_MEMORY_STORE, c.SPAN_MEMORY_RETRIEVE,
+                          c.SPAN_VERIFICATION_CHECK, c.SPAN_SIGNAL_DISPATCH}
+    found = samples(run.scrapes[url][1])
+    from tests.test_metrics import PROMETHEUS_NAMES
+    agent_os_names = [name for otel, name in PROMETHEUS_NAMES.items() if otel.startswith("agent_os.")]
+    assert len(agent_os_names) == 14
+    missing = [name for name in agent_os_names
+               if not any(sample == name or sample.startswith(name + "_") for sample in found)]
+    assert missing == []
+    assert len(AuditLog(tmp_path / "agent-os-audit.jsonl").query(decision="deny")) == 2

@@ -89,6 +89,11 @@ CASES = {
         '["acct-[0-9]{8}"]', {"AGENT_TEST_PLANT": json.dumps(["account acct-12345678 charged"])}, None,
         lambda run, port, tmp: "acct-12345678" not in run.stdout + run.stderr and "account" in run.stdout,
         "(unclosed"),
+    "AGENT_OS_OTEL_AUDIT_FILE": (
+        "decisions.jsonl", {"AGENT_TEST_DECIDE": "1"}, None,
+        lambda run, port, tmp: '"decision": "deny"' in (tmp / "decisions.jsonl").read_text()
+        and "audit -> decisions.jsonl" in run.startup_line(),
+        "/no/such/dir/audit.jsonl"),
 }
 
 
@@ -120,5 +125,8 @@ def test_invalid_value_gives_one_clear_line_and_the_program_still_runs(tmp_path,
     lines = [line for line in run.stderr.splitlines() if variable in line and "Fix:" in line]
     assert len(lines) == 1, run.stderr
     assert "Traceback" not in run.stderr
-    # nothing lost: the program's log lines still come out (on stdout, or in the file it could open)
+    # nothing lost: the program's log lines still come out (on stdout, or in the file it could open),
+    # and audit records land in the default file
     assert "policy checked" in run.stdout or "policy checked" in (tmp_path / "agent-os-otel.log").read_text()
+    if "AGENT_TEST_DECIDE" in extra:
+        assert '"decision": "deny"' in (tmp_path / "agent-os-audit.jsonl").read_text()

@@ -9,7 +9,10 @@ JSON-lines file, so `AuditLog` and `agent-os-otel audit query` work after a pure
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
+import sys
 import threading
 import time
 import uuid
@@ -25,6 +28,8 @@ from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportRes
 from . import catalogue as c
 from . import exporters, logs
 from .version import __version__
+
+_log = logging.getLogger(__name__)
 
 # -- emitting ----------------------------------------------------------------------------------
 
@@ -80,17 +85,26 @@ class AuditFileExporter(LogRecordExporter):
     def __init__(self, path: str) -> None:
         self.path = path
         self._file = None
+        self._failed = False
         self._lock = threading.Lock()
 
     def export(self, batch) -> LogRecordExportResult:
         lines = [json.dumps(r.log_record.body, ensure_ascii=False, default=str) + "\n" for r in batch
                  if r.log_record.event_name == c.AUDIT_EVENT_NAME]
-        if lines:
-            with self._lock:
+        if not lines:
+            return LogRecordExportResult.SUCCESS
+        with self._lock:
+            try:
                 if self._file is None:
                     self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
                 self._file.writelines(lines)
                 self._file.flush()
+            except OSError as exc:
+                if not self._failed:  # say it once, loudly; the records still travel with the logs if exported
+                    self._failed = True
+                    _log.error("agent-os-otel: cannot append to audit file %s (%s). Fix: set %s to a writable path.",
+                               self.path, exc.strerror or exc, c.AGENT_OS_OTEL_AUDIT_FILE)
+                return LogRecordExportResult.FAILURE
         return LogRecordExportResult.SUCCESS
 
     def shutdown(self) -> None:
@@ -105,6 +119,13 @@ class AuditFileExporter(LogRecordExporter):
 
 def enable_local_file(path: str) -> str:
     """Also append audit records to ``path`` (the embedded default); synchronous, so none is lost."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        fallback = c.AGENT_OS_OTEL_AUDIT_FILE.default
+        print(f"agent-os-otel: {c.AGENT_OS_OTEL_AUDIT_FILE}={path!r} is invalid (folder {folder} is missing or not "
+              f"writable). Fix: set {c.AGENT_OS_OTEL_AUDIT_FILE} to a writable path. Writing audit records to "
+              f"{fallback} instead.", file=sys.stderr)
+        path = fallback
     exporter = exporters.RedactingLogExporter(AuditFileExporter(path))
     logs.logger_provider().add_log_record_processor(SimpleLogRecordProcessor(exporter))
     return path

@@ -31,6 +31,12 @@ def main() -> None:
         instruments.actions.add(1, {"agent_os.action": "call_tool"})
         instruments.action_duration.record(0.2, {"agent_os.action": "call_tool"})
     log.info("outside any span")
+    if os.environ.get("AGENT_TEST_DECIDE"):  # one real policy decision, for the audit settings
+        import asyncio
+
+        from agent_os.stateless import ExecutionContext, StatelessKernel
+
+        asyncio.run(StatelessKernel().execute("file_write", {}, ExecutionContext(agent_id="t", policies=["read_only"])))
     provider = trace.get_tracer_provider()
     facts = {
         "service_name": getattr(provider, "resource", None) and provider.resource.attributes.get("service.name"),

@@ -63,12 +63,12 @@ def _get(url: str) -> tuple[int, str]:
 
 def run_instrumented(
     tmp_path: Path, env: dict[str, str], program: Path = AGENT, scrape: tuple[str, ...] = (),
-    args: tuple[str, ...] = (), timeout: float = 60,
+    args: tuple[str, ...] = (), timeout: float = 60, wait_for_metric: str = "agent_os_actions_total",
 ) -> Run:
     """Run under opentelemetry-instrument; with `scrape`, fetch those URLs while the program holds.
 
     Test programs take a facts file as first argument and write it when their work is done;
-    other programs (the quickstart) are known to be done when /metrics shows their actions.
+    examples are known to be done when /metrics shows `wait_for_metric`.
     """
     facts_file = tmp_path / f"facts-{time.monotonic_ns()}.json"
     writes_facts = program.parent.name != "examples"
@@ -82,21 +82,22 @@ def run_instrumented(
     with open(out_path, "w") as out, open(err_path, "w") as err:
         process = subprocess.Popen(command, cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=out, stderr=err,
                                    text=True)
-        scrapes = _scrape_when_done(process, scrape, writes_facts, facts_file, timeout)
+        scrapes = _scrape_when_done(process, scrape, facts_file if writes_facts else wait_for_metric, timeout)
         process.communicate(input="", timeout=timeout)
     facts = json.loads(facts_file.read_text()) if facts_file.exists() else {}
     return Run(process.returncode, out_path.read_text(), err_path.read_text(), facts, scrapes)
 
 
-def _scrape_when_done(process, scrape, writes_facts, facts_file, timeout) -> dict:
+def _scrape_when_done(process, scrape, done_when: Path | str, timeout) -> dict:
+    """Scrape once the program's work is done: its facts file exists, or /metrics shows a metric."""
     scrapes = {}
     if scrape:
         deadline = time.monotonic() + timeout
 
         def done() -> bool:
-            if writes_facts:
-                return facts_file.exists()
-            return "agent_os_actions_total" in _get(scrape[0])[1]
+            if isinstance(done_when, Path):
+                return done_when.exists()
+            return done_when in _get(scrape[0])[1]
 
         while not done() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import re
 import sys
 import threading
@@ -23,7 +24,8 @@ from typing import Any
 
 from opentelemetry import baggage, trace
 from opentelemetry._logs import LogRecord, SeverityNumber, get_logger
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 
 from . import catalogue as c
 from . import exporters, logs
@@ -117,8 +119,55 @@ class AuditFileExporter(LogRecordExporter):
         return True
 
 
+class AuditWriter(LogRecordProcessor):
+    """Hands audit records to a writer thread: the agent never waits on redaction, JSON or the disk.
+
+    The queue is unbounded on purpose: a burst is written late, never dropped. `force_flush` and
+    `shutdown` (at exit, through the LoggerProvider) wait until everything queued is on disk.
+    """
+
+    _STOP = object()
+
+    def __init__(self, exporter: LogRecordExporter) -> None:
+        self._exporter = exporter
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._drain, name="agent-os-otel-audit", daemon=True)
+        self._thread.start()
+
+    def on_emit(self, log_record) -> None:
+        if log_record.log_record.event_name == c.AUDIT_EVENT_NAME:
+            self._queue.put(log_record)
+
+    def _drain(self) -> None:
+        stopping = False
+        while not stopping:
+            items = [self._queue.get()]  # wait for one, then take everything already queued
+            while True:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            batch = [item for item in items if isinstance(item, ReadWriteLogRecord)]
+            if batch:
+                self._exporter.export(batch)
+            for item in items:
+                if isinstance(item, threading.Event):  # a flush waiting for what was queued before it
+                    item.set()
+            stopping = any(item is self._STOP for item in items)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout_millis / 1000)
+
+    def shutdown(self) -> None:
+        self._queue.put(self._STOP)
+        self._thread.join(timeout=30)
+        self._exporter.shutdown()
+
+
 def enable_local_file(path: str) -> str:
-    """Also append audit records to ``path`` (the embedded default); synchronous, so none is lost."""
+    """Also append audit records to ``path`` (the embedded default), written by a background thread."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
         fallback = c.AGENT_OS_OTEL_AUDIT_FILE.default
@@ -127,7 +176,7 @@ def enable_local_file(path: str) -> str:
               f"{fallback} instead.", file=sys.stderr)
         path = fallback
     exporter = exporters.RedactingLogExporter(AuditFileExporter(path))
-    logs.logger_provider().add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    logs.logger_provider().add_log_record_processor(AuditWriter(exporter))
     return path
 
 

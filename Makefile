@@ -28,6 +28,7 @@ test: venv tools
 
 bench: venv
 	$(PY) bench/redaction_bench.py
+	$(PY) bench/agent_os_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis agent-os-otel.log

@@ -116,20 +116,14 @@ def test_sample_rate_and_propagators(tmp_path):
     result = py(tmp_path, """
         from opentelemetry import baggage, context, propagate
         from agent_os_otel import enable_tracing, tracer
-        enable_tracing(exporter="console", sample_rate=0.0, propagators=["tracecontext"])
-        with tracer.start_span("dropped"):
-            carrier = {}
-            token = context.attach(baggage.set_baggage("user", "u1"))
-            propagate.inject(carrier)
-            context.detach(token)
-        print(sorted(carrier))
-        enable_tracing(exporter="console", sample_rate=1.0, propagators=["tracecontext", "baggage"])
-        with tracer.start_span("kept"):
-            carrier = {}
-            token = context.attach(baggage.set_baggage("user", "u1"))
-            propagate.inject(carrier)
-            context.detach(token)
-        print(sorted(carrier))
+        for name, rate, propagators in (("dropped", 0.0, ["tracecontext"]), ("kept", 1.0, ["tracecontext", "baggage"])):
+            enable_tracing(exporter="console", sample_rate=rate, propagators=propagators)
+            with tracer.start_span(name):
+                carrier = {}
+                token = context.attach(baggage.set_baggage("user", "u1"))
+                propagate.inject(carrier)
+                context.detach(token)
+            print(sorted(carrier))
     """)
     assert "[span] dropped" not in result.stderr and "[span] kept" in result.stderr
     assert result.stdout.splitlines() == ["['traceparent']", "['baggage', 'traceparent']"]

@@ -1,14 +1,13 @@
 """Test agent: one action with a policy check, a log line inside the span, a secret or two.
 
-argv[1]: where to write facts about the process (JSON); --hold keeps /metrics up until stdin
-closes. Planted text comes from AGENT_TEST_PLANT (a JSON list) so tests choose what to leak.
+It ends with `harness.finish` (facts file, --hold). Planted text comes from AGENT_TEST_PLANT (a JSON list) so tests choose what to leak.
 """
 
 import json
 import logging
 import os
-import sys
 
+from harness import finish
 from opentelemetry import trace
 
 from agent_os_otel import instruments, tracer
@@ -42,11 +41,7 @@ def main() -> None:
         "service_name": getattr(provider, "resource", None) and provider.resource.attributes.get("service.name"),
         "root_level": logging.getLevelName(logging.getLogger().level),
     }
-    with open(sys.argv[1], "w") as out:
-        json.dump(facts, out)
-    if "--hold" in sys.argv:
-        sys.stdout.flush()
-        sys.stdin.read()
+    finish(facts)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,12 @@
 """A scripted Agent OS run with known counts (no import of agent_os_otel: zero-code).
 
-argv[1]: facts file (JSON: what the script did, for the test to compare against); --hold keeps
-the process (and /metrics) alive until stdin closes. AGENT_OS_SCENARIO_AGENTS=n instead runs n
+It ends with `harness.finish` (facts: what the script did, for the test to compare against).
+AGENT_OS_SCENARIO_AGENTS=n instead runs n
 agents concurrently, each doing one allowed and one denied syscall.
 """
 
 import asyncio
-import json
 import os
-import sys
 
 import cmvk
 from agent_control_plane.kernel_space import KernelSpace, SyscallRequest, SyscallType
@@ -16,6 +14,7 @@ from agent_control_plane.policy_engine import PolicyEngine
 from agent_control_plane.signals import AgentKernelPanic
 from agent_os.stateless import ExecutionContext, StatelessKernel
 from emk import Episode, FileAdapter
+from harness import finish
 
 VERIFY_PAIRS = [("a b c", "a b c"), ("a b c", "a b d"), ("def f(x): return x", "SELECT * FROM users")]
 
@@ -80,11 +79,7 @@ def main() -> None:
     facts: dict = {}
     count = int(os.environ.get("AGENT_OS_SCENARIO_AGENTS", "0"))
     asyncio.run(concurrent(count, facts) if count else scripted(facts))
-    with open(sys.argv[1], "w") as out:
-        json.dump(facts, out)
-    if "--hold" in sys.argv:
-        sys.stdout.flush()
-        sys.stdin.read()
+    finish(facts)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,15 @@ class _Reporter:
 _reporter = _Reporter()
 
 
+def _settle(where: str, hook, call, result=None, exc: BaseException | None = None) -> None:
+    """Report the outcome to the hook and close the call; our errors stay ours."""
+    if exc is None:
+        _reporter.run(where, hook.finish, call, result)
+    else:
+        _reporter.run(where, hook.fail, call, exc)
+    _reporter.run(where, call.close)
+
+
 def _sync_wrapper(where: str, hook):
     def wrapper(wrapped, instance, args, kwargs):
         call = _reporter.run(where, hook.start, instance, args, kwargs)
@@ -85,11 +94,9 @@ def _sync_wrapper(where: str, hook):
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
-            _reporter.run(where, hook.fail, call, exc)
-            _reporter.run(where, call.close)
+            _settle(where, hook, call, exc=exc)
             raise
-        _reporter.run(where, hook.finish, call, result)
-        _reporter.run(where, call.close)
+        _settle(where, hook, call, result)
         return result
 
     return wrapper
@@ -103,11 +110,9 @@ def _async_wrapper(where: str, hook):
         try:
             result = await wrapped(*args, **kwargs)
         except BaseException as exc:
-            _reporter.run(where, hook.fail, call, exc)
-            _reporter.run(where, call.close)
+            _settle(where, hook, call, exc=exc)
             raise
-        _reporter.run(where, hook.finish, call, result)
-        _reporter.run(where, call.close)
+        _settle(where, hook, call, result)
         return result
 
     return wrapper

@@ -53,8 +53,9 @@ def test_lists_instrumentors_and_frameworks(tmp_path, extra_packages):
     report = json.loads(result.stdout)
     status = {row["name"]: row["status"] for row in report["instrumentors"]}
     assert status["requests"] == "active"
+    assert status["agent_os"] == "active"  # ours, with agent-os-kernel installed
     assert status["pymongo"].startswith("inactive") and "pymongo" in status["pymongo"]
-    assert "openai" in {f["name"] for f in report["frameworks"]}
+    assert {"openai", "agent-os-kernel"} <= {f["name"] for f in report["frameworks"]}
     disabled = json.loads(doctor(tmp_path, "--json", PYTHONPATH=str(extra_packages),
                                  OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="requests").stdout)
     assert {r["name"]: r["status"] for r in disabled["instrumentors"]}["requests"].startswith("disabled")

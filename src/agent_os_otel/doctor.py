@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from urllib.parse import urlparse
 
-from opentelemetry.instrumentation.dependencies import get_dist_dependency_conflicts
+from opentelemetry.instrumentation.dependencies import get_dependency_conflicts, get_dist_dependency_conflicts
 from opentelemetry.util._importlib_metadata import entry_points
 
 from . import catalogue as c
@@ -137,7 +137,13 @@ def _list_instrumentors(report: Report) -> None:
         if entry_point.name in disabled or "*" in disabled:
             row["status"] = "disabled by OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
         else:
-            conflict = get_dist_dependency_conflicts(dist) if dist else None
+            try:  # the instrumentor's own answer: which library versions it needs
+                needs = entry_point.load()().instrumentation_dependencies()
+                conflict = get_dependency_conflicts(list(needs))
+            except ModuleNotFoundError as exc:  # many instrumentors import their library at module level
+                conflict = (get_dist_dependency_conflicts(dist) if dist else None) or f"{exc.name} is not installed"
+            except Exception as exc:  # pylint: disable=broad-except - a broken plugin is a finding, not a crash
+                conflict = f"cannot load it ({type(exc).__name__}: {exc})"
             row["status"] = f"inactive: {conflict}" if conflict else "active"
         report.instrumentors.append(row)
 

@@ -10,7 +10,7 @@ What each hook point records is in `hooks`; this module only says where the hook
 
 from __future__ import annotations
 
-import importlib
+import functools
 import logging
 from collections.abc import Collection
 
@@ -130,13 +130,10 @@ def _observer(where: str, observe, when: str):
     return wrapper
 
 
-def _resolve(module_name: str, path: str):
-    """(owner, attribute name) for ``path`` in ``module_name``, or None when it is not there."""
-    try:
-        owner = importlib.import_module(module_name)
-    except ImportError as exc:  # a part of the kernel whose extra is not installed: skip that part
-        _log.debug("agent-os-otel: %s not importable (%s); its hooks are skipped", module_name, exc)
-        return None
+def _find(module, path: str):
+    """(owner, attribute name) for a dotted ``path`` inside ``module``, or None when it is not there
+    (ChromaDBAdapter only exists with chromadb installed, for instance)."""
+    owner = module
     *parents, name = path.split(".")
     for parent in parents:
         owner = getattr(owner, parent, None)
@@ -146,35 +143,46 @@ def _resolve(module_name: str, path: str):
 
 
 class AgentOsInstrumentor(BaseInstrumentor):
-    """Spans, metrics and audit records for the Agent OS kernel, from outside the kernel."""
+    """Spans, metrics and audit records for the Agent OS kernel, from outside the kernel.
+
+    Patching waits for the program to import each kernel module (wrapt post-import hooks): a program
+    that never imports the kernel never pays for importing it, and one that does is patched before
+    its first call.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._patched: list[tuple[object, str]] = []
+        self._active = False
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
     def _instrument(self, **kwargs) -> None:
+        self._active = True
+        by_module: dict[str, list] = {}
         for module_name, path, hook, is_async in _TARGETS:
-            where = f"{module_name}.{path}"
             make = _async_wrapper if is_async else _sync_wrapper
-            self._patch(module_name, path, make(where, hook))
+            by_module.setdefault(module_name, []).append((path, make(f"{module_name}.{path}", hook)))
         for module_name, path, observe, when in _OBSERVERS:
-            self._patch(module_name, path, _observer(f"{module_name}.{path}", observe, when))
+            by_module.setdefault(module_name, []).append(
+                (path, _observer(f"{module_name}.{path}", observe, when)))
+        for module_name, patches in by_module.items():
+            wrapt.register_post_import_hook(functools.partial(self._patch_module, patches), module_name)
         hooks.publish_cache_hits()
 
-    def _patch(self, module_name: str, path: str, wrapper) -> None:
-        found = _resolve(module_name, path)
-        if found is None:
+    def _patch_module(self, patches, module) -> None:
+        if not self._active:  # uninstrumented since the hook was registered
             return
-        owner, name = found
-        if isinstance(getattr(owner, name), wrapt.ObjectProxy):
-            return  # already ours (instrument called twice)
-        wrapt.wrap_function_wrapper(owner, name, wrapper)
-        self._patched.append((owner, name))
+        for path, wrapper in patches:
+            found = _find(module, path)
+            if found is None or isinstance(getattr(*found), wrapt.ObjectProxy):
+                continue  # absent in this version, or already ours
+            wrapt.wrap_function_wrapper(*found, wrapper)
+            self._patched.append(found)
 
     def _uninstrument(self, **kwargs) -> None:
+        self._active = False
         while self._patched:
             owner, name = self._patched.pop()
             unwrap(owner, name)

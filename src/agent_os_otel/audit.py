@@ -8,6 +8,8 @@ JSON-lines file, so `AuditLog` and `agent-os-otel audit query` work after a pure
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -18,6 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -264,3 +267,95 @@ class AuditLog:
             found.append(record)
         found.sort(key=lambda r: str(r.get("timestamp", "")), reverse=True)
         return found[:limit]
+
+
+# -- verifying the collector's chained trail ---------------------------------------------------------
+
+GENESIS = "0" * 64
+"""prev_hash of the first record of a trail."""
+_CHAIN_FIELDS = ("seq", "prev_hash", "hash", "signature")
+
+
+@dataclass
+class Verdict:
+    """The outcome of `verify_files`: OK with counts, or the first bad record and what is wrong."""
+
+    ok: bool
+    records: int
+    files: int
+    last_seq: int = 0
+    last_hash: str = GENESIS
+    file: str = ""
+    line: int = 0
+    problem: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return (f"OK: {self.records} records in {self.files} file(s), seq 1..{self.last_seq}, "
+                    f"chain and signatures valid; last hash {self.last_hash}")
+        return f"FAILED: {self.file}:{self.line}: {self.problem}"
+
+
+def record_hash(record: dict) -> str:
+    """SHA-256 over the RFC 8785 canonical JSON of the record without hash and signature
+    (collector/AUDIT_FORMAT.md); the collector's audit exporter computes the same."""
+    import rfc8785  # imported lazily: only verification needs it
+
+    content = {key: value for key, value in record.items() if key not in ("hash", "signature")}
+    return hashlib.sha256(rfc8785.dumps(content)).hexdigest()
+
+
+def _first_seq(path: Path) -> int:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                return int(json.loads(line)["seq"])
+            except (ValueError, KeyError, TypeError):
+                return 0
+    return 0
+
+
+def verify_files(paths: list[str | Path], key: bytes, expect_last_seq: int | None = None) -> Verdict:
+    """Check seq, prev_hash links, hashes and HMAC signatures across (rotated) files, in chain order."""
+    files = sorted((Path(p) for p in paths), key=_first_seq)
+    verdict = Verdict(ok=True, records=0, files=len(files))
+    for path in files:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                problem = _check_line(line, verdict, key)
+                if problem:
+                    return Verdict(False, verdict.records, len(files), verdict.last_seq, verdict.last_hash,
+                                   str(path), number, problem)
+    if expect_last_seq is not None and verdict.last_seq != expect_last_seq:
+        return Verdict(False, verdict.records, len(files), verdict.last_seq, verdict.last_hash,
+                       str(files[-1]) if files else "", 0,
+                       f"chain ends at seq {verdict.last_seq}, expected {expect_last_seq}: records after it are "
+                       "missing (truncated tail)")
+    return verdict
+
+
+def _check_line(line: str, verdict: Verdict, key: bytes) -> str | None:
+    """What is wrong with this line given the chain so far (None: fine, and the chain advances)."""
+    if not line.endswith("\n"):
+        return "the last line is incomplete (the file was truncated or a write was torn)"
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg}): the line was edited or damaged"
+    missing = [field for field in _CHAIN_FIELDS if field not in record]
+    if missing:
+        return f"missing chain field(s) {', '.join(missing)}: not written by the audit exporter, or edited"
+    expected_seq = verdict.last_seq + 1
+    if record["seq"] != expected_seq:
+        return (f"seq {record['seq']} where {expected_seq} was expected: records were removed, inserted or "
+                "reordered here")
+    if record["prev_hash"] != verdict.last_hash:
+        return f"seq {record['seq']}: prev_hash does not match the previous record's hash (a record before it changed)"
+    digest = record_hash(record)
+    if digest != record["hash"]:
+        return f"seq {record['seq']}: hash does not match the record's content (the record was edited)"
+    if not hmac.compare_digest(hmac.new(key, digest.encode(), hashlib.sha256).hexdigest(), str(record["signature"])):
+        return f"seq {record['seq']}: signature is not valid for this key (forged, or the wrong key)"
+    verdict.records += 1
+    verdict.last_seq, verdict.last_hash = record["seq"], record["hash"]
+    return None

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
+from pathlib import Path
 
 from . import audit, catalogue, doctor, settings
 from .version import __version__
@@ -41,6 +43,29 @@ def _audit_query(args: argparse.Namespace) -> int:
         print(f"agent-os-otel audit query: skipped {problem}", file=sys.stderr)
     print(f"{len(records)} record(s)", file=sys.stderr)
     return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    if args.key_file:
+        try:
+            key = Path(args.key_file).read_bytes().strip()
+        except OSError as exc:
+            print(f"agent-os-otel audit verify: cannot read --key-file {args.key_file} ({exc.strerror}). Fix: pass "
+                  "the file the collector's audit exporter signs with.", file=sys.stderr)
+            return 2
+    else:
+        key = os.environ.get(args.key_env, "").strip().encode()
+    if not key:
+        print(f"agent-os-otel audit verify: the key is empty ({args.key_file or '$' + args.key_env}). Fix: pass the "
+              "key the collector's audit exporter signs with.", file=sys.stderr)
+        return 2
+    missing = [p for p in args.paths if not Path(p).is_file()]
+    if missing:
+        print(f"agent-os-otel audit verify: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    verdict = audit.verify_files(args.paths, key, expect_last_seq=args.expect_last_seq)
+    print(verdict, file=sys.stdout if verdict.ok else sys.stderr)
+    return 0 if verdict.ok else 1
 
 
 def _positive_int(text: str) -> int:
@@ -82,6 +107,15 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("--limit", type=_positive_int, default=100, help="at most this many (default %(default)s)")
     query.add_argument("--json", action="store_true", help="one JSON record per line")
     query.set_defaults(run=_audit_query)
+
+    verify = audit_commands.add_parser("verify", help="check the collector's chained audit files (seq, hashes, HMAC)")
+    verify.add_argument("paths", nargs="+", metavar="PATH", help="audit files, rotated ones included, in any order")
+    key = verify.add_mutually_exclusive_group(required=True)
+    key.add_argument("--key-file", help="file holding the HMAC key the audit exporter signs with")
+    key.add_argument("--key-env", help="environment variable holding that key")
+    verify.add_argument("--expect-last-seq", type=_positive_int,
+                        help="the seq the trail must end at (detects records cut from the end)")
+    verify.set_defaults(run=_audit_verify)
     return top
 
 

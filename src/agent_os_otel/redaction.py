@@ -13,10 +13,11 @@ unbounded one, so no input makes a pattern backtrack catastrophically. Case-inse
 run case-sensitively on the lowered text (several times faster in ``re``) and replace by position.
 
 For any ``str``, ``redact`` never raises, returns the *same object* when nothing was replaced,
-and is idempotent. Idempotence holds by construction: no rule replaces text overlapping an
-existing ``[REDACTED:...]`` marker, and ``redact`` repeats its pass until a pass changes
-nothing. Each changing pass turns at least one unmarked character into part of a marker, so the
-loop ends; in practice one pass redacts and a second one confirms.
+and is idempotent. Idempotence holds by construction: no rule ever replaces (part of) an existing
+``[REDACTED:...]`` marker (a value running into one is cut short before it), and ``redact``
+repeats its pass until a pass changes nothing. Each changing pass turns at least one unmarked
+character into part of a marker, so the loop ends; in practice one pass redacts and a second one
+confirms.
 
 Deliberately not caught: secrets with no recognisable format *and* no telling key (a bare
 40-character AWS secret key, a password in prose); ``-p hunter2`` short CLI flags; in unquoted
@@ -30,13 +31,14 @@ from __future__ import annotations
 import re
 import threading
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
-from typing import Any, Callable, NamedTuple, Optional
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 __all__ = ["Redactor", "active_redactor", "configure_from_settings", "configure_redaction"]
 
 MARKER_PREFIX = "[REDACTED:"
 _MARKER_RE = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
+_LOWERED_MARKER_RE = re.compile(r"\[redacted:[a-z0-9_]+\]")
 
 # A value that is a placeholder, an environment reference, already masked, or a literal is
 # configuration, not a secret: <your key here>, ${OPENAI_API_KEY}, $OPENAI_API_KEY, {{ secret }},
@@ -60,10 +62,10 @@ class _Rule(NamedTuple):
     kind: str
     pattern: re.Pattern
     triggers: tuple[str, ...] = ()  # lowercase substrings, one must occur; () = run on every text
-    check: Optional[Callable[[re.Match, str], Optional[str]]] = None
+    check: Callable[[re.Match, str], str | None] | None = None
     lowered: bool = False
-    pattern_ci: Optional[re.Pattern] = None
-    gate: Optional[Callable[[str], bool]] = None  # a cheap test that must pass before the regex runs
+    pattern_ci: re.Pattern | None = None
+    gate: Callable[[str], bool] | None = None  # a cheap test that must pass before the regex runs
 
 
 def _rule(kind: str, regex: str, triggers: tuple[str, ...] = (), check=None, *, lowered: bool = False,
@@ -86,7 +88,7 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _card(m: re.Match, secret: str) -> Optional[str]:
+def _card(m: re.Match, secret: str) -> str | None:
     # Only Luhn-valid numbers are cards; order ids, phone numbers and timestamps mostly are not.
     return "card_number" if _luhn_ok(secret.replace(" ", "").replace("-", "")) else None
 
@@ -105,7 +107,7 @@ _has_upper = re.compile(r"[A-Z]").search
 
 def _random_token(kind: str):
     # Real tokens are random: mixed case and digits. "sk-learn-compatible-estimators" is a slug.
-    def check(m: re.Match, secret: str) -> Optional[str]:
+    def check(m: re.Match, secret: str) -> str | None:
         return kind if _has_digit(secret) and _has_upper(secret) else None
 
     return check
@@ -113,13 +115,13 @@ def _random_token(kind: str):
 
 def _token_with_digit(kind: str):
     # After "Bearer " or "xoxb-", English words have no digits and real tokens always do.
-    def check(m: re.Match, secret: str) -> Optional[str]:
+    def check(m: re.Match, secret: str) -> str | None:
         return kind if _has_digit(secret) else None
 
     return check
 
 
-def _key_kind(key: str, value: str) -> Optional[str]:
+def _key_kind(key: str, value: str) -> str | None:
     """The kind for a value found under `key` (lowercase): the value's own format if it has one."""
     if _PLACEHOLDER.match(value):
         return None
@@ -141,17 +143,17 @@ def _key_kind(key: str, value: str) -> Optional[str]:
     return "token" if len(value) >= 8 and _has_digit(value) else None
 
 
-def _kv(m: re.Match, secret: str) -> Optional[str]:
+def _kv(m: re.Match, secret: str) -> str | None:
     return _key_kind(m.group("key").lower(), secret)
 
 
-def _cli_flag(m: re.Match, secret: str) -> Optional[str]:
+def _cli_flag(m: re.Match, secret: str) -> str | None:
     if secret.startswith("-"):  # --password --verbose: the next flag, not a value
         return None
     return _key_kind(m.group("key").lower(), secret)
 
 
-def _auth_header(m: re.Match, secret: str) -> Optional[str]:
+def _auth_header(m: re.Match, secret: str) -> str | None:
     if _PLACEHOLDER.match(secret):
         return None
     scheme = (m.group("scheme") or "").lower()
@@ -159,7 +161,7 @@ def _auth_header(m: re.Match, secret: str) -> Optional[str]:
 
 
 def _unless_placeholder(kind: str):
-    def check(m: re.Match, secret: str) -> Optional[str]:
+    def check(m: re.Match, secret: str) -> str | None:
         return None if _PLACEHOLDER.match(secret) else kind
 
     return check
@@ -179,23 +181,23 @@ _FORMAT_RULES: tuple[_Rule, ...] = (
     _rule("openai_key", r"sk-(?<![\w-]sk-)[\w-]{20,512}", ("sk-",), _random_token("openai_key")),
     # Access key ids are exactly 20 characters; a longer or shorter run is something else.
     _rule("aws_access_key", r"A[KS]IA(?<![A-Za-z0-9]A[KS]IA)[A-Z0-9]{16}(?![A-Za-z0-9])", ("akia", "asia")),
-    _rule("github_token", r"gh(?<![\w-]gh)(?:[pousr]_[A-Za-z0-9]{36,255}|ithub_pat_[A-Za-z0-9_]{22,255})",
-          ("gh",)),
+    _rule("github_token", r"g(?<![\w-]g)(?:h[pousr]_[A-Za-z0-9]{36,255}|ithub_pat_[A-Za-z0-9_]{22,255})",
+          ("gh", "github_pat_")),
     _rule("gitlab_token", r"glpat-(?<![\w-]glpat-)[\w-]{20,128}(?:\.[\w-]{1,64}){0,2}", ("glpat-",)),
     _rule("slack_token", r"x(?<![\w-]x)(?:ox[abposre]|app)-[A-Za-z0-9-]{10,250}", ("xox", "xapp-"),
           _token_with_digit("slack_token")),
     _rule("google_api_key", r"AIza(?<![\w-]AIza)[\w-]{35}(?![\w-])", ("aiza",)),
-    _rule("google_oauth_token", r"ya29\.(?<![\w-]ya29\.)[\w-]{20,2048}", ("ya29.",)),
+    _rule("google_oauth_token", r"ya29\.(?<![\w-]ya29\.)[\w.-]{20,2048}(?<!\.)", ("ya29.",)),
     # header.payload.signature: both JSON parts start with '{"', base64url "eyJ". The signature
     # may be empty (alg "none").
     _rule("jwt", r"eyJ(?<![\w-]eyJ)[\w-]{5,4096}\.eyJ[\w-]{5,16384}\.[\w-]{0,4096}", ("eyj",)),
 )
 
 
-_FORMAT_STARTS = ("sk-", "AKIA", "ASIA", "gh", "glpat-", "xox", "xapp-", "AIza", "ya29.", "eyJ")
+_FORMAT_STARTS = ("sk-", "AKIA", "ASIA", "gh", "github_pat_", "glpat-", "xox", "xapp-", "AIza", "ya29.", "eyJ")
 
 
-def _classify(value: str) -> Optional[str]:
+def _classify(value: str) -> str | None:
     if not value.startswith(_FORMAT_STARTS):  # cheap: most values have no token format
         return None
     for rule in _FORMAT_RULES:
@@ -208,12 +210,14 @@ def _classify(value: str) -> Optional[str]:
 
 
 # A value after a key: quoted (also \"...\" inside a JSON string, ending at the same quote) or bare.
+# A bare value that is itself "key: " is the next field, not a value (password: user: bob).
 _VALUE = r"""(?P<q>\\?["'])?
     (?P<s>(?(q) (?:(?!(?P=q))[^\r\n\\]|\\[^"'\r\n]){1,1024}
-              | [^\s"',;&)}\\]{1,1024} ))"""
+              | (?![\w.-]{1,64}:[ \t]) [^\s"',;&)}\\]{1,1024} ))"""
 
-# A separator after a key: optional closing quote of a quoted key, then = or :
-_SEP = r"""(?![\w.-]) (?:\\?["'])? \s{0,3}[:=]\s{0,3}"""
+# A separator after a key: optional closing quote of a quoted key (and bracket, as in
+# config['SECRET_KEY'] = ...), then = or :
+_SEP = r"""(?![\w.-]) (?:\\?["'])? \]? [ \t]{0,3}[:=][ \t]{0,3}"""
 
 _SCHEMES = r"(?:bearer|basic|digest|token|bot|negotiate|ntlm|apikey|sso-key|aws4-hmac-sha256)"
 
@@ -222,41 +226,47 @@ _SCHEMES = r"(?:bearer|basic|digest|token|bot|negotiate|ntlm|apikey|sso-key|aws4
 # token formats, then bare Bearer and card numbers. User patterns run last.
 _RULES: tuple[_Rule, ...] = (
     # PEM private keys, multi-line or with escaped "\n" inside JSON. If the END line is missing
-    # (a truncated line), the base64 after BEGIN goes anyway.
+    # (a truncated line), the base64 lines after BEGIN go anyway, but not the prose after them.
     _rule("private_key", r"""-----BEGIN[A-Z0-9 ]{0,40}PRIVATE\ KEY(?:\ BLOCK)?-----
-              (?: [\s\S]{1,20000}? -----END[A-Z0-9 ]{0,40}PRIVATE\ KEY(?:\ BLOCK)?-----
-                | [A-Za-z0-9+/=\s\\:,-]{0,20000} )""", ("--",)),
+              (?: [A-Za-z0-9+/=\s\\:,.-]{1,20000}? -----END[A-Z0-9 ]{0,40}PRIVATE\ KEY(?:\ BLOCK)?-----
+                | (?:(?:\s|\\[rn]){1,4}[A-Za-z0-9+/=]{16,4096}){0,400} )""", ("--",)),
     # scheme://user:password@host: keep user and host. The password may itself hold a raw '@'
     # (greedy, then back to the last '@' before the host).
     _rule("url_password", r"""://(?<=[A-Za-z0-9]://) [^\s:/?#@\[\]"'<>]{0,256} :
               (?P<s>[^\s/?#"'<>]{1,256}) @""", ("://",), _unless_placeholder("url_password")),
     # Authorization: <scheme> <credentials>: keep the scheme. A scheme alone is not a secret.
     _rule("authorization", r"""authorization""" + _SEP + r""" (?P<q>\\?["'])?
-              (?:(?P<scheme>""" + _SCHEMES + r""")\s{1,3})?
+              (?:(?P<scheme>""" + _SCHEMES + r""")[ \t]{1,3})?
               (?!""" + _SCHEMES + r"""(?:\s|["'\\]|$))
               (?P<s>(?(q)[^\r\n"'\\]{1,4096}|[^\s"',;\\]{1,4096}))""",
           ("authorization",), _auth_header, lowered=True),
-    # Cookie / Set-Cookie: every cookie in the header, up to the end of the line or the quote.
-    _rule("cookie", r"""cookie""" + _SEP + r""" (?P<q>\\?["'])? (?P<s>[^\r\n"'\\]{1,4096})""",
+    # Cookie / Set-Cookie: every cookie in the header (name=value; name=value; Path=/; HttpOnly),
+    # or up to the closing quote when quoted. A "key:" after a ';' starts another field.
+    _rule("cookie", r"""cookie""" + _SEP + r""" (?P<q>\\?["'])?
+              (?P<s>(?(q)[^\r\n"'\\]{1,4096}
+                        |[^\s;,=:"'\\]{1,256}=[^\s;,"'\\]{0,1024}
+                         (?:;[ \t]{0,2}[^\s;,=:"'\\]{1,256}(?:=[^\s;,"'\\]{0,1024})?(?=[\s;,"'\\]|$)){0,64}))""",
           ("cookie",), _unless_placeholder("cookie"), lowered=True),
     # key=value, key: value, "key": "value", 'key': 'value', \"key\": \"value\", for keys that END
     # in a secret word: db_password, OPENAI_API_KEY, x-api-key, client_secret, refresh_token,
     # aws_secret_access_key, accessToken. The key must end there: token_count, max_tokens and
     # password_reset are not keys. Matching starts at the secret word, which keeps the scan cheap.
-    _rule("password", r"""(?P<key> pass(?:word|wd|phrase)
+    # A secret word right after a path separator names a file, not a key (/etc/passwd: no such file).
+    _rule("password", r"""(?<![/\\])(?P<key> pass(?:word|wd|phrase)
                                   | secret(?:[_-]?access[_-]?key|[_-]?key)?
                                   | access[_-]?key | api[_-]?key | private[_-]?key | token )"""
           + _SEP + _VALUE, ("pass", "secret", "key", "token"), _kv, lowered=True),
-    # --password hunter2, --db-password 'x', --api-key sk-...: CLI flags in tool arguments.
+    # --password hunter2, --db-password 'x', --api-key sk-..., and as an argv list:
+    # ['psql', '--password', 'x']. CLI flags show up in tool arguments.
     _rule("password", r"""--(?P<key>(?:[a-z0-9]{1,20}-){0,3}
                                     (?:password|passwd|passphrase|secret|token|api-?key|access-key
                                       |secret-key|private-key))
-              (?![\w.-]) \s{1,3} """ + _VALUE, ("--",), _cli_flag, lowered=True),
+              (?![\w.-]) (?:\\?["'][ \t]{0,3},[ \t]{0,3}|[ \t]{1,3}) """ + _VALUE, ("--",), _cli_flag, lowered=True),
     _rule("slack_webhook", r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9_/-]{8,300})",
           ("hooks.slack.com",)),
     *_FORMAT_RULES,
     # A bare "Bearer <token>" outside a header.
-    _rule("bearer", r"bearer(?<![\w-]bearer)\s{1,3}(?P<s>[a-z0-9._~+/-]{8,4096}=*)", ("bearer",),
+    _rule("bearer", r"bearer(?<![\w-]bearer)[ \t]{1,3}(?P<s>[a-z0-9._~+/-]{8,4096}=*)", ("bearer",),
           _token_with_digit("bearer"), lowered=True),
     # 13-19 digits, a single space or dash allowed between digits, first digit 2-6 (Mastercard
     # 2/5, Amex/Diners/JCB 3, Visa 4, Discover/UnionPay 6): epoch timestamps (1...) never qualify.
@@ -289,7 +299,7 @@ _SECRET_KEY_NAMES: tuple[tuple[str, str], ...] = (
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def _secret_key_kind(key: str) -> Optional[str]:
+def _secret_key_kind(key: str) -> str | None:
     segment = _CAMEL_HUMP.sub("_", key.rsplit(".", 1)[-1]).lower().replace("-", "_")
     for name, kind in _SECRET_KEY_NAMES:
         if segment == name or segment.endswith("_" + name):
@@ -303,10 +313,21 @@ _SHORT = 128  # strings up to this length are remembered when clean
 _MEMORY = 4096  # ... up to this many of them
 
 
-def _overlaps_marker(markers: tuple[list[int], list[int]], start: int, end: int) -> bool:
+def _clip_at_marker(text: str, markers: tuple[list[int], list[int]], start: int, end: int) -> int:
+    """The end of the span [start, end) cut before the first existing marker (start if none is left).
+
+    Markers are never replaced again (idempotence); a value running into one, as in
+    ``cookie: a=1; b=[REDACTED:jwt]``, is redacted up to it.
+    """
     starts, ends = markers
     i = bisect_right(starts, start) - 1  # the last marker starting at or before `start`
-    return (i >= 0 and ends[i] > start) or (i + 1 < len(starts) and starts[i + 1] < end)
+    if i >= 0 and ends[i] > start:
+        return start  # starts inside a marker
+    if i + 1 < len(starts) and starts[i + 1] < end:
+        end = starts[i + 1]
+        while end > start and text[end - 1] in " \t":
+            end -= 1
+    return end
 
 
 class Redactor:
@@ -333,7 +354,7 @@ class Redactor:
             for trigger in rule.triggers:
                 self._by_trigger.setdefault(trigger, set()).add(i)
         self._clean: set[str] = set()  # short strings known to hold no secret
-        self._key_kinds: dict[Any, Optional[str]] = {}  # attribute key -> kind; keys repeat a lot
+        self._key_kinds: dict[Any, str | None] = {}  # attribute key -> kind; keys repeat a lot
 
     # -- text ---------------------------------------------------------------------------------
 
@@ -358,7 +379,9 @@ class Redactor:
 
     def _pass(self, text: str) -> str:
         lowered = text.lower()
-        present = tuple(filter(lowered.__contains__, _ALL_TRIGGERS))
+        # Markers spell trigger words ([REDACTED:api_key] holds "key"): look for triggers around them.
+        probe = _LOWERED_MARKER_RE.sub(" ", lowered) if "[redacted:" in lowered else lowered
+        present = tuple(filter(probe.__contains__, _ALL_TRIGGERS))
         if present:
             wanted = set().union(*(self._by_trigger[t] for t in present))
             rules = [r for i, r in enumerate(self._rules) if i in wanted or not r.triggers]
@@ -386,19 +409,26 @@ class Redactor:
             found = [(m.start(), m.end()) for m in _MARKER_RE.finditer(text)]
             markers = ([s for s, _ in found], [e for _, e in found])
         pieces: list[str] = []
-        done = 0
-        for m in pattern.finditer(subject):
+        done = pos = 0
+        while pos <= len(subject):  # (search clamps pos, so an empty match at the end would repeat)
+            m = pattern.search(subject, pos)
+            if m is None:
+                break
             start, end = m.span(group)
-            # Never replace nothing, never touch an existing marker (idempotence).
-            if start >= end or (markers and _overlaps_marker(markers, start, end)):
+            if markers:
+                end = _clip_at_marker(text, markers, start, end)
+            kind = None
+            if start < end:  # never replace nothing
+                kind = rule.kind if rule.check is None else rule.check(m, text[start:end])
+            if kind is None:
+                # Not a secret here. Search again from the next character rather than after the
+                # match, so a vetoed match (a placeholder, a Luhn-invalid number) hides nothing.
+                pos = m.start() + 1
                 continue
-            kind = rule.kind
-            if rule.check is not None:
-                kind = rule.check(m, text[start:end])
-                if kind is None:
-                    continue
             pieces += (text[done:start], MARKER_PREFIX, kind, "]")
             done = end
+            # After a value clipped at a marker, look again right there: more may follow it.
+            pos = max(m.end() if end == m.end(group) else end, m.start() + 1)
         if not pieces:
             return text
         pieces.append(text[done:])
@@ -414,7 +444,7 @@ class Redactor:
             return self._each(value, lambda item: self.redact(item) if isinstance(item, str) else item)
         return value
 
-    def redact_attributes(self, attributes: Optional[Mapping[str, Any]]) -> Optional[Mapping[str, Any]]:
+    def redact_attributes(self, attributes: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         """Redact every value; the same object when nothing changed, otherwise a new dict.
 
         A str value under a key that names a secret is replaced whole, and so is each str in a
@@ -423,7 +453,7 @@ class Redactor:
         """
         if not attributes:
             return attributes
-        changed: Optional[dict] = None
+        changed: dict | None = None
         for key, value in attributes.items():
             new = self._redact_attribute(key, value)
             if new is not value:
@@ -452,7 +482,7 @@ class Redactor:
             return items
         return new if isinstance(items, list) else tuple(new)
 
-    def _key_kind(self, key: Any) -> Optional[str]:
+    def _key_kind(self, key: Any) -> str | None:
         try:
             return self._key_kinds[key]
         except KeyError:
@@ -473,7 +503,7 @@ _UNSET: Any = object()
 _active: Any = _UNSET  # a Redactor, None when disabled, or _UNSET before any configuration
 
 
-def configure_redaction(enabled: bool = True, patterns: Iterable[str] = ()) -> Optional[Redactor]:
+def configure_redaction(enabled: bool = True, patterns: Iterable[str] = ()) -> Redactor | None:
     """Turn redaction on (with extra ``patterns``) or off; returns the active Redactor or None.
 
     An invalid pattern raises ValueError and leaves the current configuration as it was.
@@ -485,9 +515,11 @@ def configure_redaction(enabled: bool = True, patterns: Iterable[str] = ()) -> O
     return redactor
 
 
-def configure_from_settings(settings: Any) -> Optional[Redactor]:
+def configure_from_settings(settings: Any) -> Redactor | None:
     """Configure from the effective settings (AGENT_OS_OTEL_REDACTION_ENABLED and _PATTERNS)."""
-    from . import catalogue  # imported here: the redaction core needs nothing but the stdlib
+    from . import (
+        catalogue,  # imported here: the redaction core needs nothing but the stdlib
+    )
 
     return configure_redaction(
         bool(settings[catalogue.AGENT_OS_OTEL_REDACTION_ENABLED]),
@@ -495,7 +527,7 @@ def configure_from_settings(settings: Any) -> Optional[Redactor]:
     )
 
 
-def active_redactor() -> Optional[Redactor]:
+def active_redactor() -> Redactor | None:
     """The Redactor in use, None when redaction is disabled. On until configured otherwise."""
     global _active
     if _active is _UNSET:

@@ -14,11 +14,11 @@ import json
 import logging
 import os
 import queue
+import random
 import re
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -47,6 +47,10 @@ def _rfc3339(epoch_ns: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos // 1_000_000:03d}Z"
 
 
+_ids = random.Random()  # seeded from os.urandom once; per-record ids must not make a syscall each
+_audit_logger = get_logger(c.SCOPE_NAME + ".audit", __version__)  # follows the global LoggerProvider
+
+
 def record_decision(
     *, agent_id: str, action: str, resource: str, decision: str, reason: str, rule_id: str,
     context: Mapping[str, Any] | None = None,
@@ -54,11 +58,11 @@ def record_decision(
     """Emit the audit record of one policy decision, inside the span that made it; returns it."""
     now = time.time_ns()
     span_context = trace.get_current_span().get_span_context()
-    merged = {target: str(baggage.get_baggage(key)) for key, target in _BAGGAGE_CONTEXT.items()
-              if baggage.get_baggage(key) is not None}
+    entries = baggage.get_all()
+    merged = {target: str(entries[key]) for key, target in _BAGGAGE_CONTEXT.items() if key in entries}
     merged.update({k: v for k, v in (context or {}).items() if v is not None})
     record = {
-        "id": uuid.uuid4().hex,
+        "id": f"{_ids.getrandbits(128):032x}",
         "timestamp": _rfc3339(now),
         "agent_id": agent_id,
         "action": action,
@@ -70,7 +74,7 @@ def record_decision(
         "trace_id": trace.format_trace_id(span_context.trace_id) if span_context.is_valid else "",
         "span_id": trace.format_span_id(span_context.span_id) if span_context.is_valid else "",
     }
-    get_logger(c.SCOPE_NAME + ".audit", __version__).emit(
+    _audit_logger.emit(
         LogRecord(
             timestamp=now,
             observed_timestamp=now,

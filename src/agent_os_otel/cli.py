@@ -48,13 +48,13 @@ def _audit_query(args: argparse.Namespace) -> int:
 def _audit_verify(args: argparse.Namespace) -> int:
     if args.key_file:
         try:
-            key = Path(args.key_file).read_bytes().strip()
+            key = Path(args.key_file).read_bytes().rstrip(b" \t\r\n")  # as the exporter reads it
         except OSError as exc:
             print(f"agent-os-otel audit verify: cannot read --key-file {args.key_file} ({exc.strerror}). Fix: pass "
                   "the file the collector's audit exporter signs with.", file=sys.stderr)
             return 2
     else:
-        key = os.environ.get(args.key_env, "").strip().encode()
+        key = os.environ.get(args.key_env, "").rstrip(" \t\r\n").encode()
     if not key:
         print(f"agent-os-otel audit verify: the key is empty ({args.key_file or '$' + args.key_env}). Fix: pass the "
               "key the collector's audit exporter signs with.", file=sys.stderr)

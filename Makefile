@@ -1,12 +1,13 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each installs what it needs
-# (a project-local .venv, Debian's prometheus package for promtool), idempotently.
+# (a project-local .venv, Debian's prometheus package for promtool and the Prometheus server, the
+# Zipkin server jar from Maven Central, the collector built with ocb), idempotently.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench venv tools clean
+.PHONY: demo test bench venv tools collector go-test clean
 
 $(VENV_STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,14 +17,19 @@ $(VENV_STAMP): pyproject.toml
 
 venv: $(VENV_STAMP)
 
-# promtool comes with Debian's prometheus package; installed once, as the tests need it.
+# promtool and the Prometheus server come with Debian's prometheus package; Zipkin is a jar.
 tools:
 	@scripts/ensure-debian-packages.sh promtool:prometheus
+	@scripts/fetch-zipkin.sh
+
+# Our own collector component's Go tests (config, lifecycle, chain, rotation, tampering).
+go-test:
+	cd collector/auditexporter && go test ./...
 
 demo: venv
 	$(PY) scripts/demo.py
 
-test: venv tools
+test: venv tools go-test
 	$(PY) -m pytest
 
 bench: venv

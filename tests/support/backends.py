@@ -1,0 +1,116 @@
+"""Real backends started on loopback for end-to-end tests: Zipkin, Prometheus, our collector.
+
+Each is the real program (the Zipkin exec jar from Maven Central, Debian's prometheus, the
+collector built from collector/manifest.yaml), started on free ports and stopped afterwards. A
+backend that cannot start raises: tests that need it fail loudly, they never skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from tests.support.run import ROOT, free_port
+
+ZIPKIN_JAR = ROOT / ".tools" / "zipkin-server-3.6.1-exec.jar"
+COLLECTOR = ROOT / "collector" / "_build" / "otelcol-agentos"
+
+
+def http_get(url: str, timeout: float = 3.0) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+    except OSError as exc:
+        return 0, str(exc)
+
+
+def wait_until(condition, timeout: float, what: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    raise RuntimeError(f"{what} did not come up within {timeout:.0f}s\n{tail}")
+
+
+class Process:
+    """A server process with its output in a log file; stop() is graceful, kill() is kill -9."""
+
+    def __init__(self, command: list[str], log: Path, env: dict | None = None, cwd: Path | None = None) -> None:
+        self.command, self.log, self.env, self.cwd = command, log, env, cwd
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT, env=self.env,
+                                            cwd=self.cwd, start_new_session=True)
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+class Zipkin(Process):
+    def __init__(self, workdir: Path) -> None:
+        if not ZIPKIN_JAR.exists():
+            raise RuntimeError(f"{ZIPKIN_JAR} is missing: run scripts/fetch-zipkin.sh (make test does)")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(["java", "-Xmx384m", "-jar", str(ZIPKIN_JAR), f"--armeria.ports[0].port={self.port}",
+                          "--armeria.ports[0].ip=127.0.0.1", "--armeria.ports[0].protocols=http"],
+                         workdir / "zipkin.log", env={**os.environ, "QUERY_PORT": str(self.port)})
+
+    def start(self) -> None:
+        super().start()
+        wait_until(lambda: http_get(f"{self.url}/health")[0] == 200, 90, "Zipkin", self.log)
+
+    def traces(self, service: str, limit: int = 1000) -> list[list[dict]]:
+        query = urllib.parse.urlencode({"serviceName": service, "limit": limit, "lookback": 3_600_000})
+        status, body = http_get(f"{self.url}/api/v2/traces?{query}")
+        return json.loads(body) if status == 200 else []
+
+
+class Prometheus(Process):
+    def __init__(self, workdir: Path, targets: list[str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = workdir / "prometheus.yml"
+        config.write_text(json.dumps({  # JSON is YAML
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "scrape_configs": [{"job_name": "agents", "static_configs": [{"targets": targets}]}],
+        }))
+        super().__init__(["prometheus", f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}",
+                          f"--storage.tsdb.path={workdir / 'prometheus-data'}"], workdir / "prometheus.log")
+
+    def start(self) -> None:
+        super().start()
+        wait_until(lambda: http_get(f"{self.url}/-/ready")[0] == 200, 60, "Prometheus", self.log)
+
+    def query(self, promql: str) -> list[dict]:
+        status, body = http_get(f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}")
+        if status != 200:
+            raise RuntimeError(f"Prometheus query {promql!r} failed: {status} {body[:300]}")
+        return json.loads(body)["data"]["result"]
+
+    def value(self, promql: str) -> float | None:
+        result = self.query(promql)
+        return float(result[0]["value"][1]) if result else None

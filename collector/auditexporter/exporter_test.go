@@ -344,3 +344,25 @@ func TestRestartAfterRotation(t *testing.T) {
 	assert.Len(t, records, 5)
 	assertChain(t, records, testKey)
 }
+
+// A batch delivered again (a queue replay after a crash between fsync and dequeue, or a retry)
+// is not written twice, in the same run or after a restart; new records still are.
+func TestRedeliveredRecordsAreWrittenOnce(t *testing.T) {
+	cfg := testConfig(t)
+	ctx := context.Background()
+	e := newAuditExporter(cfg, zap.NewNop())
+	require.NoError(t, e.start(ctx, componenttest.NewNopHost()))
+	require.NoError(t, e.pushLogs(ctx, auditLogs(1, 3)))
+	require.NoError(t, e.pushLogs(ctx, auditLogs(1, 3)))
+	require.NoError(t, e.shutdown(ctx))
+
+	restarted := startExporter(t, cfg, zap.NewNop())
+	require.NoError(t, restarted.pushLogs(ctx, auditLogs(2, 3))) // rec-2, rec-3 again, rec-4 new
+	records := readRecords(t, cfg.Path)
+	ids := make([]any, 0, len(records))
+	for _, r := range records {
+		ids = append(ids, r["id"])
+	}
+	assert.Equal(t, []any{"rec-1", "rec-2", "rec-3", "rec-4"}, ids)
+	assertChain(t, records, testKey)
+}

@@ -31,10 +31,11 @@ type trail struct {
 	size     int64    // bytes of complete records in f
 	firstSeq int64    // seq of f's first record; 0 while f is empty
 	last     link     // the chain's latest record
+	recent   *recentIDs
 }
 
 func openTrail(path string, maxSize int64, key []byte, sync func(*os.File) error, logger *zap.Logger) (*trail, error) {
-	t := &trail{path: path, maxSize: maxSize, key: key, sync: sync, logger: logger}
+	t := &trail{path: path, maxSize: maxSize, key: key, sync: sync, logger: logger, recent: newRecentIDs()}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the audit directory: %w", err)
 	}
@@ -96,7 +97,7 @@ func (t *trail) recover(f *os.File) error {
 			return fmt.Errorf("cannot continue the audit chain from %s: %w", t.path, err)
 		}
 		t.firstSeq = first.seq
-		return nil
+		return t.recent.addTail(f, end)
 	}
 	rotated, err := rotatedFiles(t.path)
 	if err != nil || len(rotated) == 0 {
@@ -106,7 +107,21 @@ func (t *trail) recover(f *os.File) error {
 	if t.last, err = fileLastLink(newest); err != nil {
 		return fmt.Errorf("cannot continue the audit chain from %s: %w", newest, err)
 	}
-	return nil
+	return rememberTail(t.recent, newest)
+}
+
+// rememberTail remembers the latest ids of a rotated file (the trail was rotated just before a crash).
+func rememberTail(recent *recentIDs, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	return recent.addTail(f, info.Size())
 }
 
 // append seals the records and writes them, rotating first whenever the next record would take
@@ -120,7 +135,14 @@ func (t *trail) append(records []map[string]any) error {
 	}
 	var buf []byte
 	next := t.last
+	var written []string
 	for _, fields := range records {
+		id := recordID(fields)
+		if id != "" && t.recent.has(id) {
+			t.logger.Debug("Skipped an audit record delivered again (already in the trail)", zap.String("id", id))
+			continue
+		}
+		written = append(written, id)
 		line, l, err := seal(fields, next, t.key)
 		if err != nil {
 			return err
@@ -137,7 +159,13 @@ func (t *trail) append(records []map[string]any) error {
 		buf = append(buf, line...)
 		next = l
 	}
-	return t.commit(buf, next)
+	if err := t.commit(buf, next); err != nil {
+		return err
+	}
+	for _, id := range written { // only once synced: a failed write must be retried, not skipped
+		t.recent.add(id)
+	}
+	return nil
 }
 
 // commit writes and syncs buf, whose last record is last.

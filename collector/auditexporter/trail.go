@@ -18,8 +18,8 @@ import (
 //
 // Only records that were written completely and synced count: after any failure the file is
 // closed, and the next append reopens it and recovers the chain position from disk, exactly as a
-// restart does. A retried batch may therefore repeat records that were synced before the failure
-// (at-least-once), but the chain on disk never has a gap or a fork.
+// restart does. A retried batch may repeat records that were synced before the failure; recentIDs
+// skips those, and the chain on disk never has a gap or a fork.
 type trail struct {
 	path    string
 	maxSize int64 // 0: never rotate

@@ -35,7 +35,10 @@ def main() -> None:
 
         from agent_os.stateless import ExecutionContext, StatelessKernel
 
-        asyncio.run(StatelessKernel().execute("file_write", {}, ExecutionContext(agent_id="t", policies=["read_only"])))
+        # a planted text as the tool argument: it lands in the span, the audit record's resource
+        argument = {"path": planted[0]} if planted else {}
+        asyncio.run(StatelessKernel().execute("file_write", argument,
+                                              ExecutionContext(agent_id="t", policies=["read_only"])))
     provider = trace.get_tracer_provider()
     facts = {
         "service_name": getattr(provider, "resource", None) and provider.resource.attributes.get("service.name"),

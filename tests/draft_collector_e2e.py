@@ -3,7 +3,6 @@ collector (built from collector/manifest.yaml) -> a Zipkin server, a Prometheus 
 collector, the chained audit file and the log file. Read back from each backend's own API."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,43 +10,12 @@ from pathlib import Path
 import pytest
 
 from agent_os_otel.audit import AuditLog, verify_files
-from tests.support.backends import COLLECTOR, Process, Prometheus, Zipkin, http_get, wait_until
-from tests.support.run import ROOT, clean_env, free_port, run_instrumented
+from scripts.local_stack import Collector, Prometheus, Zipkin, http_get, wait_until
+from tests.support.run import ROOT, clean_env, run_instrumented
 
 EXAMPLE = ROOT / "examples" / "agent_os_agent.py"
 SERVICE = "agent-os-e2e"
 AUDIT_KEY = "e2e-audit-key"
-
-
-class Collector(Process):
-    def __init__(self, workdir: Path, config: Path = ROOT / "collector" / "config.yaml") -> None:
-        if not COLLECTOR.exists():
-            raise RuntimeError(f"{COLLECTOR} is missing: run make collector (make test does)")
-        self.grpc, self.http, self.prometheus, self.health = (free_port() for _ in range(4))
-        self.workdir = workdir
-        self.audit_path = workdir / "audit" / "audit.jsonl"
-        self.log_path = workdir / "logs" / "agent-logs.jsonl"
-        env = {**os.environ,
-               "AGENTOS_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.grpc}",
-               "AGENTOS_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{self.http}",
-               "AGENTOS_PROMETHEUS_ENDPOINT": f"127.0.0.1:{self.prometheus}",
-               "AGENTOS_HEALTH_ENDPOINT": f"127.0.0.1:{self.health}",
-               "AGENTOS_AUDIT_PATH": str(self.audit_path),
-               "AGENTOS_AUDIT_KEY": AUDIT_KEY,
-               "AGENTOS_LOG_PATH": str(self.log_path),
-               "AGENTOS_STORAGE_DIR": str(workdir / "storage"),
-               "AGENTOS_JAEGER_OTLP_ENDPOINT": f"127.0.0.1:{free_port()}",  # nothing there: see the README
-               }
-        (workdir / "storage").mkdir(parents=True, exist_ok=True)
-        super().__init__([str(COLLECTOR), f"--config={config}"], workdir / "collector.log", env=env, cwd=workdir)
-
-    def start(self) -> None:
-        super().start()
-        wait_until(lambda: http_get(f"http://127.0.0.1:{self.health}/")[0] == 200, 60, "the collector", self.log)
-
-    @property
-    def otlp(self) -> str:
-        return f"http://127.0.0.1:{self.grpc}"
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +23,7 @@ def stack(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("stack")
     zipkin = Zipkin(workdir)
     zipkin.start()
-    collector = Collector(workdir)
-    collector.env["AGENTOS_ZIPKIN_ENDPOINT"] = f"{zipkin.url}/api/v2/spans"
+    collector = Collector(workdir, AUDIT_KEY, zipkin_url=f"{zipkin.url}/api/v2/spans")
     collector.start()
     prometheus = Prometheus(workdir, [f"127.0.0.1:{collector.prometheus}"])
     prometheus.start()
@@ -134,7 +101,7 @@ def test_kill_9_with_records_queued_loses_and_duplicates_nothing(tmp_path):
     sent = 3000
     script = tmp_path / "send.py"
     script.write_text(SEND_AUDIT)
-    collector = Collector(tmp_path)
+    collector = Collector(tmp_path, AUDIT_KEY)
     collector.start()
     try:
         result = subprocess.run([sys.executable, str(script), collector.otlp, str(sent)], capture_output=True,
@@ -145,7 +112,7 @@ def test_kill_9_with_records_queued_loses_and_duplicates_nothing(tmp_path):
         collector.kill()
     written_before = len(collector.audit_path.read_text().splitlines()) if collector.audit_path.exists() else 0
     assert written_before < sent, "nothing was left in the queue at the kill: the test proves nothing"
-    restarted = Collector(tmp_path)
+    restarted = Collector(tmp_path, AUDIT_KEY)
     restarted.start()
     try:
         wait_until(lambda: len(restarted.audit_path.read_text().splitlines()) >= sent, 60,

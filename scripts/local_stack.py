@@ -1,8 +1,9 @@
-"""Real backends started on loopback for end-to-end tests: Zipkin, Prometheus, our collector.
+"""The local stack, started natively on loopback: our collector, a Zipkin server, Prometheus.
 
-Each is the real program (the Zipkin exec jar from Maven Central, Debian's prometheus, the
-collector built from collector/manifest.yaml), started on free ports and stopped afterwards. A
-backend that cannot start raises: tests that need it fail loudly, they never skip.
+Each is the real program (the collector built from collector/manifest.yaml, the Zipkin exec jar
+from Maven Central, Debian's prometheus), on free ports, stopped afterwards. `make demo` and the
+end-to-end tests both use it. A part that cannot start raises with the tail of its log: tests that
+need it fail loudly, they never skip.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -17,10 +19,15 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from tests.support.run import ROOT, free_port
-
+ROOT = Path(__file__).resolve().parent.parent
 ZIPKIN_JAR = ROOT / ".tools" / "zipkin-server-3.6.1-exec.jar"
 COLLECTOR = ROOT / "collector" / "_build" / "otelcol-agentos"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def http_get(url: str, timeout: float = 3.0) -> tuple[int, str]:
@@ -114,3 +121,37 @@ class Prometheus(Process):
     def value(self, promql: str) -> float | None:
         result = self.query(promql)
         return float(result[0]["value"][1]) if result else None
+
+
+class Collector(Process):
+    """otelcol-agentos with collector/config.yaml; every address and path from AGENTOS_* variables."""
+
+    def __init__(self, workdir: Path, audit_key: str, config: Path = ROOT / "collector" / "config.yaml",
+                 zipkin_url: str = "", jaeger_endpoint: str = "") -> None:
+        if not COLLECTOR.exists():
+            raise RuntimeError(f"{COLLECTOR} is missing: run make collector (make test and make demo do)")
+        self.grpc, self.http, self.prometheus, self.health = (free_port() for _ in range(4))
+        self.audit_path = workdir / "audit" / "audit.jsonl"
+        self.log_path = workdir / "logs" / "agent-logs.jsonl"
+        (workdir / "storage").mkdir(parents=True, exist_ok=True)
+        env = {**os.environ,
+               "AGENTOS_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.grpc}",
+               "AGENTOS_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{self.http}",
+               "AGENTOS_PROMETHEUS_ENDPOINT": f"127.0.0.1:{self.prometheus}",
+               "AGENTOS_HEALTH_ENDPOINT": f"127.0.0.1:{self.health}",
+               "AGENTOS_AUDIT_PATH": str(self.audit_path),
+               "AGENTOS_AUDIT_KEY": audit_key,
+               "AGENTOS_LOG_PATH": str(self.log_path),
+               "AGENTOS_STORAGE_DIR": str(workdir / "storage"),
+               # no Jaeger runs here unless given: its exporter then retries quietly (see collector/README.md)
+               "AGENTOS_JAEGER_OTLP_ENDPOINT": jaeger_endpoint or f"127.0.0.1:{free_port()}",
+               "AGENTOS_ZIPKIN_ENDPOINT": zipkin_url or f"http://127.0.0.1:{free_port()}/api/v2/spans"}
+        super().__init__([str(COLLECTOR), f"--config={config}"], workdir / "collector.log", env=env, cwd=workdir)
+
+    def start(self) -> None:
+        super().start()
+        wait_until(lambda: http_get(f"http://127.0.0.1:{self.health}/")[0] == 200, 60, "the collector", self.log)
+
+    @property
+    def otlp(self) -> str:
+        return f"http://127.0.0.1:{self.grpc}"

@@ -3,6 +3,7 @@ collector (built from collector/manifest.yaml) -> a Zipkin server, a Prometheus 
 collector, the chained audit file and the log file. Read back from each backend's own API."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path

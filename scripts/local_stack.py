@@ -126,7 +126,7 @@ class Prometheus(Process):
 class Collector(Process):
     """otelcol-agentos with collector/config.yaml; every address and path from AGENTOS_* variables."""
 
-    def __init__(self, workdir: Path, audit_key: str, config: Path = ROOT / "collector" / "config.yaml",
+    def __init__(self, workdir: Path, audit_key: str, config: Path = Path(os.environ.get("AGENTOS_TEST_CONFIG", ROOT / "collector" / "config.yaml")),
                  zipkin_url: str = "", jaeger_endpoint: str = "") -> None:
         if not COLLECTOR.exists():
             raise RuntimeError(f"{COLLECTOR} is missing: run make collector (make test and make demo do)")

@@ -19,7 +19,7 @@ import wrapt
 
 from opentelemetry import trace
 from opentelemetry._logs import LogRecord, SeverityNumber, get_logger, set_logger_provider
-from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
 from . import catalogue as c
@@ -149,6 +149,23 @@ class OTelLogHandler(logging.Handler):
             self.handleError(record)
 
 
+class _AppLogsOnly(LogRecordProcessor):
+    """Hands every record but audit records to ``inner``; AuditWriter carries those."""
+
+    def __init__(self, inner: LogRecordProcessor) -> None:
+        self.inner = inner
+
+    def on_emit(self, log_record) -> None:
+        if log_record.log_record.event_name != c.AUDIT_EVENT_NAME:
+            self.inner.on_emit(log_record)
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+
 class _State:
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -229,10 +246,16 @@ def _otel_handler(config: LoggingConfig) -> OTelLogHandler | None:
     names = [n.strip() for n in config.exporter.split(",") if n.strip() not in ("", "none")]
     wanted = (",".join(names), config.endpoint)
     if names and _state.exporting is None:
+        from .audit import AuditWriter  # audit builds on this module's provider
+
         created = exporters.create_all("logs", names, config.endpoint)
         provider = logger_provider()
         for exporter in created:
-            provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+            provider.add_log_record_processor(_AppLogsOnly(BatchLogRecordProcessor(exporter)))
+        # Audit records travel the same way but through a queue that never drops (the batch
+        # processor's queue drops on a burst): an exporter of their own behind an AuditWriter.
+        for exporter in exporters.create_all("logs", names, config.endpoint):
+            provider.add_log_record_processor(AuditWriter(exporter))
         _state.exporting = wanted
         _state.otel_destinations = [exporters.describe(e) for e in created]
     elif names and wanted != _state.exporting:

@@ -22,14 +22,18 @@ tools:
 	@scripts/ensure-debian-packages.sh promtool:prometheus
 	@scripts/fetch-zipkin.sh
 
+# otelcol-agentos, built with ocb from collector/manifest.yaml (cached: rebuilt only when stale).
+collector:
+	@scripts/build-collector.sh
+
 # Our own collector component's Go tests (config, lifecycle, chain, rotation, tampering).
 go-test:
 	cd collector/auditexporter && go test ./...
 
-demo: venv
+demo: venv tools collector
 	$(PY) scripts/demo.py
 
-test: venv tools go-test
+test: venv tools collector go-test
 	$(PY) -m pytest
 
 bench: venv
@@ -37,4 +41,4 @@ bench: venv
 	$(PY) bench/agent_os_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis agent-os-otel.log
+	rm -rf $(VENV) .pytest_cache .hypothesis agent-os-otel.log .demo collector/_build

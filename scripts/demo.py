@@ -1,21 +1,26 @@
 """`make demo`: run the examples under opentelemetry-instrument and show what they produced.
 
-No collector is running, so the distro's embedded default applies: readable spans on stderr, JSON
-logs on stdout (and in a file), an in-process /metrics endpoint (scraped here while the agent holds
-it open, as Prometheus would) and, for Agent OS, a local audit file.
+1. The quickstart with no collector: the distro's embedded default (readable spans on stderr, JSON
+   logs on stdout, an in-process /metrics endpoint, scraped here as Prometheus would).
+2. The Agent OS example through the full local stack, started natively on loopback: our collector,
+   a Zipkin server and Prometheus; the summary is read back from each of them, and the collector's
+   audit trail is verified. Everything stops on exit.
 """
 
 from __future__ import annotations
 
 import collections
 import os
-import re
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.local_stack import Collector, Prometheus, Zipkin, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".demo"
@@ -81,29 +86,64 @@ def quickstart() -> int:
     return code
 
 
-def agent_os() -> int:
-    code, startup, stderr, stdout, metrics = run("examples/agent_os_agent.py", "agent-os",
-                                                 "agent_os_verifications_total")
-    section("start-up line (stderr)", startup)
-    spans = collections.Counter(m.group(1) for m in re.finditer(r"^\[span\] (\S+)", stderr, re.M))
-    section("spans by name", "\n".join(f"{count:4d}  {name}" for name, count in sorted(spans.items())))
-    section("a denied action, as its spans show it",
-            "\n".join(l for l in stderr.splitlines() if "agent_os.blocked=True" in l or "signal=SIGPOLICY" in l))
-    totals: dict[str, float] = collections.defaultdict(float)
-    for line in agent_os_lines(metrics):
-        name, value = re.sub(r"\{.*\}", "", line).split()
-        totals[name] += float(value)
-    section("the agent_os_* catalogue, summed over labels (from /metrics)",
-            "\n".join(f"{name:<52} {value:g}" for name, value in sorted(totals.items())))
-    audit = subprocess.run([str(BIN / "agent-os-otel"), "audit", "query", "--decision", "deny", "--since", "24h"],
-                           cwd=OUT / "agent-os", capture_output=True, text=True)
-    section("audit: agent-os-otel audit query --decision deny --since 24h", audit.stdout + audit.stderr)
-    print(stdout.splitlines()[-1] if stdout else "")
-    return code
+def agent_os_full_stack() -> int:
+    """The Agent OS example through the full local stack: collector -> Zipkin, Prometheus, audit trail."""
+    work = OUT / "stack"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    key = "demo-audit-key"
+    zipkin = Zipkin(work)
+    collector = Collector(work, key, zipkin_url=f"{zipkin.url}/api/v2/spans")
+    prometheus = Prometheus(work, [f"127.0.0.1:{collector.prometheus}"])
+    print(f"\n$ starting the local stack: Zipkin {zipkin.url}, collector {collector.otlp} (OTLP), "
+          f"Prometheus {prometheus.url}   (logs in {work})")
+    started = []
+    try:
+        for part in (zipkin, collector, prometheus):
+            part.start()
+            started.append(part)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENT_OS_OTEL_"))}
+        env.update(OTEL_EXPORTER_OTLP_ENDPOINT=collector.otlp, OTEL_SERVICE_NAME="research-team",
+                   OTEL_METRIC_EXPORT_INTERVAL="1000", AGENT_OS_OTEL_PROMETHEUS_PORT="0",
+                   AGENT_OS_OTEL_LOG_OUTPUT="file", AGENT_OS_OTEL_LOG_FILE=str(work / "agent.log"))
+        print("$ OTEL_EXPORTER_OTLP_ENDPOINT=" + collector.otlp +
+              " opentelemetry-instrument python examples/agent_os_agent.py")
+        agent = subprocess.run([str(BIN / "opentelemetry-instrument"), str(BIN / "python"),
+                                str(ROOT / "examples" / "agent_os_agent.py")], cwd=work, env=env,
+                               capture_output=True, text=True, timeout=120)
+        section("start-up line", "\n".join(l for l in agent.stderr.splitlines() if l.startswith("agent-os-otel:")))
+        print(agent.stdout.strip())
+        wait_until(lambda: prometheus.value("sum(agent_os_actions_total)") == 9, 60, "metrics in Prometheus")
+        wait_until(lambda: zipkin.traces("research-team"), 30, "traces in Zipkin")
+        traces = zipkin.traces("research-team")
+        names = collections.Counter(span["name"] for trace in traces for span in trace)
+        section(f"Zipkin: {len(traces)} traces ({zipkin.url}/zipkin/?serviceName=research-team)",
+                "\n".join(f"{count:4d}  {name}" for name, count in sorted(names.items())))
+        queries = ["agent_os_actions_total", "agent_os_actions_blocked_total", "agent_os_violations_total",
+                   "agent_os_policy_evaluations_total", "agent_os_active_agents", "agent_os_episodes_total",
+                   "agent_os_memory_size_bytes", "agent_os_verifications_total",
+                   "agent_os_verification_failures_total", "agent_os_policy_cache_hits_total"]
+        section(f"Prometheus ({prometheus.url}/graph), sum() of each series",
+                "\n".join(f"{name:<42} {prometheus.value(f'sum({name})')}" for name in queries))
+        wait_until(lambda: collector.audit_path.exists() and
+                   len(collector.audit_path.read_text().splitlines()) >= 9, 30, "the audit trail")
+        cli = str(BIN / "agent-os-otel")
+        verify = subprocess.run([cli, "audit", "verify", str(collector.audit_path), "--key-env", "AGENTOS_AUDIT_KEY"],
+                                env={**os.environ, "AGENTOS_AUDIT_KEY": key}, capture_output=True, text=True)
+        denied = subprocess.run([cli, "audit", "query", "--file", str(collector.audit_path), "--decision", "deny"],
+                                capture_output=True, text=True)
+        section(f"audit trail {collector.audit_path} (chained and signed by the collector)",
+                (verify.stdout + verify.stderr).strip() + "\n" + denied.stdout.strip())
+        if sys.stdin.isatty():
+            input("\nThe stack is still up: browse the URLs above, then press Enter to stop it. ")
+        return agent.returncode or verify.returncode
+    finally:
+        for part in reversed(started):
+            part.stop()
 
 
 def main() -> int:
-    codes = [quickstart(), agent_os()]
+    codes = [quickstart(), agent_os_full_stack()]
     print(f"\nEverything the agents wrote is in {OUT}/. Exit codes: {codes}.")
     print("Next: point an agent at a collector with OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317, "
           "or check a set-up with `.venv/bin/agent-os-otel doctor`.")

@@ -126,8 +126,8 @@ class Prometheus(Process):
 class Collector(Process):
     """otelcol-agentos with collector/config.yaml; every address and path from AGENTOS_* variables."""
 
-    def __init__(self, workdir: Path, audit_key: str, config: Path = Path(os.environ.get("AGENTOS_TEST_CONFIG", ROOT / "collector" / "config.yaml")),
-                 zipkin_url: str = "", jaeger_endpoint: str = "") -> None:
+    def __init__(self, workdir: Path, audit_key: str, config: Path = ROOT / "collector" / "config.yaml",
+                 zipkin_url: str = "", jaeger_endpoint: str = "", **extra_env: str) -> None:
         if not COLLECTOR.exists():
             raise RuntimeError(f"{COLLECTOR} is missing: run make collector (make test and make demo do)")
         self.grpc, self.http, self.prometheus, self.health = (free_port() for _ in range(4))
@@ -139,13 +139,15 @@ class Collector(Process):
                "AGENTOS_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{self.http}",
                "AGENTOS_PROMETHEUS_ENDPOINT": f"127.0.0.1:{self.prometheus}",
                "AGENTOS_HEALTH_ENDPOINT": f"127.0.0.1:{self.health}",
+               "AGENTOS_COLLECTOR_METRICS_PORT": str(free_port()),
                "AGENTOS_AUDIT_PATH": str(self.audit_path),
                "AGENTOS_AUDIT_KEY": audit_key,
                "AGENTOS_LOG_PATH": str(self.log_path),
                "AGENTOS_STORAGE_DIR": str(workdir / "storage"),
                # no Jaeger runs here unless given: its exporter then retries quietly (see collector/README.md)
                "AGENTOS_JAEGER_OTLP_ENDPOINT": jaeger_endpoint or f"127.0.0.1:{free_port()}",
-               "AGENTOS_ZIPKIN_ENDPOINT": zipkin_url or f"http://127.0.0.1:{free_port()}/api/v2/spans"}
+               "AGENTOS_ZIPKIN_ENDPOINT": zipkin_url or f"http://127.0.0.1:{free_port()}/api/v2/spans",
+               **extra_env}
         super().__init__([str(COLLECTOR), f"--config={config}"], workdir / "collector.log", env=env, cwd=workdir)
 
     def start(self) -> None:

@@ -6,12 +6,14 @@ import (
 	"os"
 )
 
-// rememberedIDs bounds how many recent record ids the trail remembers: far more than the
-// records of the few batches a queue can replay, and only a few MiB of memory.
-const rememberedIDs = 1 << 16
+// tailBytes is how much of the end of the trail (across rotated files) is read on open to remember
+// its latest ids: some 20,000 records, far more than a queue replays after a crash.
+const tailBytes = 8 << 20
 
-// tailBytes is how much of the end of the trail is read on open to remember its latest ids.
-const tailBytes = 16 << 20
+// rememberedIDs bounds how many recent record ids the trail remembers (about 13 MiB at most). It
+// exceeds what tailBytes can hold (every record is longer than 64 bytes), so loading the tail on
+// open never evicts, whatever order the files are read in.
+const rememberedIDs = 1 << 17
 
 // recentIDs remembers the ids of the latest records written, so that a batch delivered again is
 // not written twice: the persistent queue replays a batch when the collector dies after the batch
@@ -46,9 +48,12 @@ func (r *recentIDs) add(id string) {
 	r.seen[id] = struct{}{}
 }
 
-// addTail remembers the ids in the last tailBytes of the file's complete lines (up to end).
-func (r *recentIDs) addTail(f *os.File, end int64) error {
-	start := max(0, end-tailBytes)
+// addTail remembers the ids in the last `budget` bytes of the file's complete lines (up to end).
+func (r *recentIDs) addTail(f *os.File, end, budget int64) error {
+	if end <= 0 || budget <= 0 {
+		return nil
+	}
+	start := max(0, end-budget)
 	buf := make([]byte, end-start)
 	if _, err := f.ReadAt(buf, start); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -97,7 +98,7 @@ func (t *trail) recover(f *os.File) error {
 			return fmt.Errorf("cannot continue the audit chain from %s: %w", t.path, err)
 		}
 		t.firstSeq = first.seq
-		return t.recent.addTail(f, end)
+		return t.rememberTail(f, end)
 	}
 	rotated, err := rotatedFiles(t.path)
 	if err != nil || len(rotated) == 0 {
@@ -107,21 +108,38 @@ func (t *trail) recover(f *os.File) error {
 	if t.last, err = fileLastLink(newest); err != nil {
 		return fmt.Errorf("cannot continue the audit chain from %s: %w", newest, err)
 	}
-	return rememberTail(t.recent, newest)
+	return t.rememberTail(f, 0)
 }
 
-// rememberTail remembers the latest ids of a rotated file (the trail was rotated just before a crash).
-func rememberTail(recent *recentIDs, path string) error {
-	f, err := os.Open(path)
+// rememberTail remembers the ids of the trail's last tailBytes: the active file's complete lines
+// (up to activeEnd), then rotated files from the newest back. A queue replay after a crash can reach
+// back across rotations, so the active file alone is not enough.
+func (t *trail) rememberTail(active *os.File, activeEnd int64) error {
+	budget := int64(tailBytes)
+	if err := t.recent.addTail(active, activeEnd, budget); err != nil {
+		return err
+	}
+	budget -= activeEnd
+	rotated, err := rotatedFiles(t.path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return err
+	for i := len(rotated) - 1; i >= 0 && budget > 0; i-- {
+		f, err := os.Open(rotated[i])
+		if err != nil {
+			return err
+		}
+		info, err := f.Stat()
+		if err == nil {
+			err = t.recent.addTail(f, info.Size(), budget)
+			budget -= info.Size()
+		}
+		f.Close()
+		if err != nil {
+			return err
+		}
 	}
-	return recent.addTail(f, info.Size())
+	return nil
 }
 
 // append seals the records and writes them, rotating first whenever the next record would take
@@ -138,7 +156,7 @@ func (t *trail) append(records []map[string]any) error {
 	var written []string
 	for _, fields := range records {
 		id := recordID(fields)
-		if id != "" && t.recent.has(id) {
+		if id != "" && (t.recent.has(id) || slices.Contains(written, id)) {
 			t.logger.Debug("Skipped an audit record delivered again (already in the trail)", zap.String("id", id))
 			continue
 		}

@@ -98,31 +98,44 @@ print("ACKED")
 """
 
 
+def trail_files(audit_path: Path) -> list[Path]:
+    """The rotated files and the active one (verify_files puts them in chain order)."""
+    return sorted(audit_path.parent.glob(audit_path.stem + "-*" + audit_path.suffix)) + [audit_path]
+
+
+def count_records(audit_path: Path) -> int:
+    return sum(len(p.read_text().splitlines()) for p in trail_files(audit_path) if p.exists())
+
+
 def test_kill_9_with_records_queued_loses_and_duplicates_nothing(tmp_path):
     sent = 3000
     script = tmp_path / "send.py"
     script.write_text(SEND_AUDIT)
-    collector = Collector(tmp_path, AUDIT_KEY)
+    # a rotation every ~20 records keeps the single writer busy, so records are still queued at the kill
+    small_files = {"AGENTOS_AUDIT_MAX_SIZE_BYTES": "8192"}
+    collector = Collector(tmp_path, AUDIT_KEY, **small_files)
     collector.start()
     try:
         result = subprocess.run([sys.executable, str(script), collector.otlp, str(sent)], capture_output=True,
                                 text=True, env=clean_env(), timeout=120)
         assert result.stdout.strip() == "ACKED", result.stderr
-        collector.kill()  # kill -9 right after the last acknowledgement: records still in the queue
+        collector.kill()  # kill -9 right after the last acknowledgement
     finally:
         collector.kill()
-    written_before = len(collector.audit_path.read_text().splitlines()) if collector.audit_path.exists() else 0
+    written_before = count_records(collector.audit_path)
     assert written_before < sent, "nothing was left in the queue at the kill: the test proves nothing"
-    restarted = Collector(tmp_path, AUDIT_KEY)
+    restarted = Collector(tmp_path, AUDIT_KEY, **small_files)
     restarted.start()
     try:
-        wait_until(lambda: len(restarted.audit_path.read_text().splitlines()) >= sent, 60,
+        wait_until(lambda: count_records(restarted.audit_path) >= sent, 90,
                    f"{sent} audit records after the restart", restarted.log)
     finally:
         restarted.stop()
-    records = [json.loads(line) for line in restarted.audit_path.read_text().splitlines()]
+    files = trail_files(restarted.audit_path)
+    records = [json.loads(line) for path in files for line in path.read_text().splitlines()]
     assert len(records) == sent and len({r["resource"] for r in records}) == sent  # none lost, none twice
-    verdict = verify_files([restarted.audit_path], AUDIT_KEY.encode(), expect_last_seq=sent)
+    assert len(files) > 2, "the trail rotated"
+    verdict = verify_files(files, AUDIT_KEY.encode(), expect_last_seq=sent)
     assert verdict.ok, str(verdict)
 
 

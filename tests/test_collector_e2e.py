@@ -137,6 +137,7 @@ def test_kill_9_with_records_queued_loses_and_duplicates_nothing(tmp_path):
     assert len(files) > 2, "the trail rotated"
     verdict = verify_files(files, AUDIT_KEY.encode(), expect_last_seq=sent)
     assert verdict.ok, str(verdict)
+    assert len(AuditLog(restarted.audit_path).query(decision="deny", limit=5000)) == 1000  # rotated files too
 
 
 def test_collector_alone_catches_secrets_when_python_redaction_is_off(stack, secrets_corpus):

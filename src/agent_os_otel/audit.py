@@ -221,30 +221,41 @@ def _timestamp(record: dict) -> datetime | None:
 
 
 class AuditLog:
-    """Audit records in a JSON-lines file, as written locally or by the collector's audit exporter."""
+    """Audit records in a JSON-lines file, as written locally or by the collector's audit exporter
+    (whose rotated files beside it are read too)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.skipped: list[str] = []
         """Lines that were not audit records, as "file:line: why": reported, never silently dropped."""
 
+    def files(self) -> list[Path]:
+        """The file itself, after the files the collector rotated out of it (audit-<seq>.jsonl)."""
+        rotated = self.path.parent.glob(f"{self.path.stem}-{'[0-9]' * 20}{self.path.suffix}")
+        return sorted(rotated) + ([self.path] if self.path.exists() else [])
+
     def records(self) -> Iterator[dict]:
-        if not self.path.exists():
+        files = self.files()
+        if not files:
             raise FileNotFoundError(
                 f"audit file {str(self.path)!r} does not exist. Fix: run an agent first (with no collector, "
                 f"records go to {c.AGENT_OS_OTEL_AUDIT_FILE.default}), or pass the file the collector writes."
             )
-        with self.path.open(encoding="utf-8") as handle:
+        for path in files:
+            yield from self._read(path)
+
+    def _read(self, path: Path) -> Iterator[dict]:
+        with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    self.skipped.append(f"{self.path}:{number}: not JSON ({exc.msg})")
+                    self.skipped.append(f"{path}:{number}: not JSON ({exc.msg})")
                     continue
                 if not isinstance(record, dict) or "decision" not in record:
-                    self.skipped.append(f"{self.path}:{number}: not an audit record")
+                    self.skipped.append(f"{path}:{number}: not an audit record")
                     continue
                 yield record
 

@@ -82,8 +82,9 @@ def test_every_decision_once_in_the_audit_file_and_the_chain_verifies(stack):
                          env={**os.environ, "AGENTOS_AUDIT_KEY": AUDIT_KEY}, capture_output=True, text=True)
     assert cli.returncode == 0 and cli.stdout.startswith("OK: 9 records"), cli.stdout + cli.stderr
     assert len(AuditLog(collector.audit_path).query(decision="deny")) == 2
-    logs = collector.log_path.read_text()
-    assert "researcher found" in logs and "agent_os.audit" not in logs  # routed apart
+    wait_until(lambda: collector.log_path.exists() and "researcher found" in collector.log_path.read_text(), 30,
+               "the agent's log lines in the log file")  # the file exporter flushes every second
+    assert "agent_os.audit" not in collector.log_path.read_text()  # audit records are routed apart
 
 
 SEND_AUDIT = """

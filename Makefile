@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench venv tools collector go-test clean
+.PHONY: demo test bench bench-tools venv tools collector go-test clean
 
 $(VENV_STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,9 +36,16 @@ demo: venv tools collector
 test: venv tools collector go-test
 	$(PY) -m pytest
 
-bench: venv
+# telemetrygen, the collector project's load generator (the newest version the module proxy serves).
+TELEMETRYGEN_VERSION := v0.161.0
+bench-tools:
+	@test -x .tools/bin/telemetrygen || GOBIN=$(CURDIR)/.tools/bin go install \
+		github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@$(TELEMETRYGEN_VERSION)
+
+bench: venv tools collector bench-tools
 	$(PY) bench/redaction_bench.py
 	$(PY) bench/agent_os_bench.py
+	$(PY) bench/collector_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis agent-os-otel.log .demo collector/_build

@@ -79,7 +79,7 @@ def main() -> None:
     args = parser.parse_args()
     for needed in (COLLECTOR, TELEMETRYGEN):
         if not needed.exists():
-            raise SystemExit(f"{needed} is missing: run make collector and make bench-tools")
+            raise SystemExit(f"{needed} is missing: run make collector bench-tools (make bench does)")
     work = Path(tempfile.mkdtemp(prefix="collector-bench-"))
     zipkin = Zipkin(work)
     zipkin.start()

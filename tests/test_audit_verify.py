@@ -1,6 +1,5 @@
 """`agent-os-otel audit verify` against the Go exporter's own test vectors, and every kind of tampering."""
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,8 +24,9 @@ import pytest
 import yaml
 
 from agent_os_otel import audit, catalogue
+from scripts.local_stack import http_get
 from tests.support.run import clean_env, free_port
-from tests.test_metrics import PROMETHEUS_NAMES
+from tests.test_metrics import PROMETHEUS_NAMES, RECORD_EVERY_INSTRUMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTOR = ROOT / "collector"
@@ -117,16 +117,6 @@ def validate(binary: Path, *configs: Path, env: dict[str, str]) -> subprocess.Co
                           capture_output=True, text=True, env=env, timeout=60)
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, ""
-    except OSError:
-        return 0, ""
-
-
 @contextmanager
 def running(binary: Path, tmp_path: Path, env: dict[str, str], *configs: Path, timeout: float = 30):
     """Start the collector, wait for health_check to answer, and stop it (SIGTERM) on the way out."""
@@ -137,7 +127,7 @@ def running(binary: Path, tmp_path: Path, env: dict[str, str], *configs: Path, t
     health = f"http://{env['AGENTOS_HEALTH_ENDPOINT']}/"
     deadline = time.monotonic() + timeout
     try:
-        while _get(health)[0] != 200:
+        while http_get(health)[0] != 200:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"the collector did not become healthy:\n{log.read_text()}")
             time.sleep(0.1)
@@ -302,15 +292,7 @@ import sys
 from opentelemetry import metrics
 from agent_os_otel import enable_metrics, instruments
 url = enable_metrics(port=0, exporter="otlp", endpoint="http://" + sys.argv[1])
-for name, instrument in vars(instruments).items():
-    if name.endswith("duration"):
-        instrument.record(0.003)
-    elif name == "drift_score":
-        instrument.record(0.42)
-    elif name == "gen_ai_token_usage":
-        instrument.record(300, {"gen_ai.token.type": "input"})
-    else:
-        instrument.add(3)
+""" + RECORD_EVERY_INSTRUMENT + """
 metrics.get_meter_provider().force_flush()
 import urllib.request
 print(urllib.request.urlopen(url).read().decode())
@@ -332,7 +314,7 @@ def test_sdk_metrics_keep_their_prometheus_names_through_the_collector(collector
                              env=clean_env(), check=False, capture_output=True, text=True, timeout=60)
         assert app.returncode == 0, app.stderr
         url = f"http://{env['AGENTOS_PROMETHEUS_ENDPOINT']}/metrics"
-        scraped = wait_for(lambda: (text := _get(url)[1]) and "gen_ai_client_token_usage" in text and text,
+        scraped = wait_for(lambda: (text := http_get(url)[1]) and "gen_ai_client_token_usage" in text and text,
                            15, "the SDK's metrics on the collector's Prometheus endpoint", log)
     in_process = {n: t for n, t in _families(app.stdout).items() if n.startswith(("agent_os_", "gen_ai_"))}
     via_collector = {n: t for n, t in _families(scraped).items() if n.startswith(("agent_os_", "gen_ai_"))}
@@ -398,7 +380,7 @@ def test_audit_record_is_chained_and_other_logs_go_to_the_log_file(collector, tm
                     r'^agentos_span_duration_seconds_count\{[^}]*span_name="agent\.execute"[^}]*\} 1$']
 
         def counted() -> str | None:
-            text = _get(url)[1]
+            text = http_get(url)[1]
             return text if all(re.search(p, text, re.MULTILINE) for p in expected) else None
 
         metrics = wait_for(counted, 15, "the audit, log and span counts on the Prometheus endpoint", log)

@@ -27,12 +27,9 @@ PROMETHEUS_NAMES = {
     "gen_ai.client.token.usage": "gen_ai_client_token_usage",
 }
 
-RECORD_ALL = """
-import sys, urllib.request
-from agent_os_otel import enable_metrics, instruments
-url = enable_metrics(port=0)
+RECORD_EVERY_INSTRUMENT = """
 for name, instrument in vars(instruments).items():
-    if name.endswith(("duration",)):
+    if name.endswith("duration"):
         instrument.record(0.003)
     elif name == "drift_score":
         instrument.record(0.42)
@@ -40,6 +37,12 @@ for name, instrument in vars(instruments).items():
         instrument.record(300, {"gen_ai.token.type": "input"})
     else:
         instrument.add(3)
+"""
+RECORD_ALL = """
+import urllib.request
+from agent_os_otel import enable_metrics, instruments
+url = enable_metrics(port=0)
+""" + RECORD_EVERY_INSTRUMENT + """
 print(urllib.request.urlopen(url).read().decode())
 """
 

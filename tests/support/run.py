@@ -8,10 +8,10 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from scripts.local_stack import http_get
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -51,16 +51,6 @@ class Run:
         return [json.loads(line) for line in self.stdout.splitlines() if line.startswith("{")]
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, ""
-    except OSError as exc:
-        return 0, str(exc)
-
-
 def run_instrumented(
     tmp_path: Path, env: dict[str, str], program: Path = AGENT, scrape: tuple[str, ...] = (),
     args: tuple[str, ...] = (), timeout: float = 60, wait_for_metric: str = "agent_os_actions_total",
@@ -97,14 +87,14 @@ def _scrape_when_done(process, scrape, done_when: Path | str, timeout) -> dict:
         def done() -> bool:
             if isinstance(done_when, Path):
                 return done_when.exists()
-            return done_when in _get(scrape[0])[1]
+            return done_when in http_get(scrape[0])[1]
 
         while not done() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         if process.poll() is None and not done():
             process.kill()
             raise AssertionError(f"the program did not finish its work within {timeout}s")
-        scrapes = {url: _get(url) for url in scrape}
+        scrapes = {url: http_get(url) for url in scrape}
     return scrapes
 
 

@@ -366,3 +366,24 @@ func TestRedeliveredRecordsAreWrittenOnce(t *testing.T) {
 	assert.Equal(t, []any{"rec-1", "rec-2", "rec-3", "rec-4"}, ids)
 	assertChain(t, records, testKey)
 }
+
+// After a restart, records replayed from before several rotations are still recognised: the ids
+// are remembered from the tail of the rotated files, not only from the active one.
+func TestRedeliveryAcrossRotationsAfterRestart(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxSizeBytes = 600 // a couple of records per file
+	ctx := context.Background()
+	e := newAuditExporter(cfg, zap.NewNop())
+	require.NoError(t, e.start(ctx, componenttest.NewNopHost()))
+	require.NoError(t, e.pushLogs(ctx, auditLogs(1, 10)))
+	require.NoError(t, e.shutdown(ctx))
+
+	restarted := startExporter(t, cfg, zap.NewNop())
+	require.NoError(t, restarted.pushLogs(ctx, auditLogs(1, 11))) // all ten again, and rec-11
+	files, err := ChainFiles(cfg.Path)
+	require.NoError(t, err)
+	require.Greater(t, len(files), 3)
+	records := readRecords(t, files...)
+	assert.Len(t, records, 11)
+	assertChain(t, records, testKey)
+}

@@ -37,9 +37,11 @@ def exporter_names(signal: str) -> str:
 
 
 def _audit(settings: settings_mod.Settings) -> list[str]:
-    """With a collector, audit records travel with the logs (OTLP); with none, also to a local file."""
-    if settings_mod.collector_configured():
-        return []
+    """Audit records travel with the exported logs; with no collector, or no logs exporter, they are
+    (also) appended to a local file, so that no decision goes unrecorded."""
+    exported = logs.exported()
+    if settings_mod.collector_configured() and exported:
+        return ["with the logs"]
     return [audit.enable_local_file(settings[catalogue.AGENT_OS_OTEL_AUDIT_FILE])]
 
 

@@ -298,6 +298,11 @@ def _let_user_config_win() -> None:
         wrapt.wrap_function_wrapper(logging.config, "fileConfig", _step_aside_for_user_config)
 
 
+def exported() -> bool:
+    """Whether OTel log exporters are set up (audit records then travel with them)."""
+    return _state.exporting is not None
+
+
 def destinations() -> list[str]:
     return list(_state.destinations)
 

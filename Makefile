@@ -1,6 +1,6 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each installs what it needs
 # (a project-local .venv, Debian's prometheus package for promtool and the Prometheus server, the
-# Zipkin server jar from Maven Central, the collector built with ocb), idempotently.
+# Zipkin server jar from Maven Central, Jaeger and the collector built with Go), idempotently.
 
 PYTHON ?= python3
 VENV := .venv
@@ -17,10 +17,12 @@ $(VENV_STAMP): pyproject.toml
 
 venv: $(VENV_STAMP)
 
-# promtool and the Prometheus server come with Debian's prometheus package; Zipkin is a jar.
+# promtool and the Prometheus server come with Debian's prometheus package; Zipkin is a jar;
+# Jaeger (v2) is built once from the Go module proxy.
 tools:
 	@scripts/ensure-debian-packages.sh promtool:prometheus
 	@scripts/fetch-zipkin.sh
+	@scripts/build-jaeger.sh
 
 # otelcol-agentos, built with ocb from collector/manifest.yaml (cached: rebuilt only when stale).
 collector:

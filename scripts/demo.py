@@ -3,7 +3,7 @@
 1. The quickstart with no collector: the distro's embedded default (readable spans on stderr, JSON
    logs on stdout, an in-process /metrics endpoint, scraped here as Prometheus would).
 2. The Agent OS example through the full local stack, started natively on loopback: our collector,
-   a Zipkin server and Prometheus; the summary is read back from each of them, and the collector's
+   a Zipkin server, Jaeger and Prometheus; the summary is read back from each of them, and the collector's
    audit trail is verified. Everything stops on exit.
 """
 
@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.local_stack import Collector, Prometheus, Zipkin, wait_until  # noqa: E402
+from scripts.local_stack import Collector, Jaeger, Prometheus, Zipkin, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".demo"
@@ -92,14 +92,14 @@ def agent_os_full_stack() -> int:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     key = "demo-audit-key"
-    zipkin = Zipkin(work)
-    collector = Collector(work, key, zipkin_url=f"{zipkin.url}/api/v2/spans")
+    zipkin, jaeger = Zipkin(work), Jaeger(work)
+    collector = Collector(work, key, zipkin_url=f"{zipkin.url}/api/v2/spans", jaeger_endpoint=jaeger.otlp)
     prometheus = Prometheus(work, [f"127.0.0.1:{collector.prometheus}"])
-    print(f"\n$ starting the local stack: Zipkin {zipkin.url}, collector {collector.otlp} (OTLP), "
-          f"Prometheus {prometheus.url}   (logs in {work})")
+    print(f"\n$ starting the local stack: Zipkin {zipkin.url}, Jaeger {jaeger.url}, collector {collector.otlp} "
+          f"(OTLP), Prometheus {prometheus.url}   (logs in {work})")
     started = []
     try:
-        for part in (zipkin, collector, prometheus):
+        for part in (zipkin, jaeger, collector, prometheus):
             part.start()
             started.append(part)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENT_OS_OTEL_"))}
@@ -119,6 +119,9 @@ def agent_os_full_stack() -> int:
         names = collections.Counter(span["name"] for trace in traces for span in trace)
         section(f"Zipkin: {len(traces)} traces ({zipkin.url}/zipkin/?serviceName=research-team)",
                 "\n".join(f"{count:4d}  {name}" for name, count in sorted(names.items())))
+        wait_until(lambda: jaeger.traces("research-team"), 30, "traces in Jaeger")
+        section("Jaeger (over OTLP)", f"{len(jaeger.traces('research-team'))} traces: "
+                f"{jaeger.url}/api/traces?service=research-team")
         queries = ["agent_os_actions_total", "agent_os_actions_blocked_total", "agent_os_violations_total",
                    "agent_os_policy_evaluations_total", "agent_os_active_agents", "agent_os_episodes_total",
                    "agent_os_memory_size_bytes", "agent_os_verifications_total",

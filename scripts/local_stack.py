@@ -157,3 +157,54 @@ class Collector(Process):
     @property
     def otlp(self) -> str:
         return f"http://127.0.0.1:{self.grpc}"
+
+
+JAEGER = ROOT / ".tools" / "bin" / "jaeger"
+JAEGER_CONFIG = """
+service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces: {receivers: [otlp], exporters: [jaeger_storage_exporter]}
+  telemetry:
+    metrics: {level: none}
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:%(otlp)d"}
+extensions:
+  jaeger_storage:
+    backends:
+      memstore: {memory: {max_traces: 100000}}
+  jaeger_query:
+    storage: {traces: memstore}
+    grpc: {endpoint: "127.0.0.1:%(query_grpc)d"}
+    http: {endpoint: "127.0.0.1:%(query_http)d"}
+exporters:
+  jaeger_storage_exporter: {trace_storage: memstore}
+"""
+
+
+class Jaeger(Process):
+    """Jaeger v2 (built by scripts/build-jaeger.sh), in-memory storage, OTLP in, query API out."""
+
+    def __init__(self, workdir: Path) -> None:
+        if not JAEGER.exists():
+            raise RuntimeError(f"{JAEGER} is missing: run scripts/build-jaeger.sh (make tools does)")
+        self.otlp_port, query_grpc, self.query_port = free_port(), free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.query_port}"
+        config = workdir / "jaeger.yaml"
+        config.write_text(JAEGER_CONFIG % {"otlp": self.otlp_port, "query_grpc": query_grpc,
+                                           "query_http": self.query_port})
+        super().__init__([str(JAEGER), f"--config={config}"], workdir / "jaeger.log")
+
+    def start(self) -> None:
+        super().start()
+        wait_until(lambda: http_get(f"{self.url}/api/services")[0] == 200, 60, "Jaeger", self.log)
+
+    @property
+    def otlp(self) -> str:
+        return f"127.0.0.1:{self.otlp_port}"
+
+    def traces(self, service: str) -> list[dict]:
+        status, body = http_get(f"{self.url}/api/traces?{urllib.parse.urlencode({'service': service, 'limit': 100})}")
+        return json.loads(body).get("data") or [] if status == 200 else []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent_os_otel.audit import AuditLog, verify_files
-from scripts.local_stack import Collector, Prometheus, Zipkin, http_get, wait_until
+from scripts.local_stack import Collector, Jaeger, Prometheus, Zipkin, http_get, wait_until
 from tests.support.run import ROOT, clean_env, run_instrumented
 
 EXAMPLE = ROOT / "examples" / "agent_os_agent.py"
@@ -22,9 +22,10 @@ AUDIT_KEY = "e2e-audit-key"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("stack")
-    zipkin = Zipkin(workdir)
+    zipkin, jaeger = Zipkin(workdir), Jaeger(workdir)
     zipkin.start()
-    collector = Collector(workdir, AUDIT_KEY, zipkin_url=f"{zipkin.url}/api/v2/spans")
+    jaeger.start()
+    collector = Collector(workdir, AUDIT_KEY, zipkin_url=f"{zipkin.url}/api/v2/spans", jaeger_endpoint=jaeger.otlp)
     collector.start()
     prometheus = Prometheus(workdir, [f"127.0.0.1:{collector.prometheus}"])
     prometheus.start()
@@ -33,9 +34,10 @@ def stack(tmp_path_factory):
                            program=EXAMPLE)
     assert run.returncode == 0, run.stderr
     try:
-        yield {"zipkin": zipkin, "collector": collector, "prometheus": prometheus, "run": run, "workdir": workdir}
+        yield {"zipkin": zipkin, "jaeger": jaeger, "collector": collector, "prometheus": prometheus, "run": run,
+               "workdir": workdir}
     finally:
-        for process in (prometheus, collector, zipkin):
+        for process in (prometheus, collector, jaeger, zipkin):
             process.stop()
 
 
@@ -52,6 +54,23 @@ def test_zipkin_has_the_trace_tree(stack):
     children = {s["name"] for s in denied if s.get("parentId") == root["id"]}
     assert children == {"policy.evaluate", "signal.dispatch"}
     assert root["tags"]["agent_os.blocked"] == "true" and root["tags"]["agent_os.agent.id"] == "intern"
+
+
+def test_jaeger_has_the_trace_tree_over_otlp(stack):
+    jaeger = stack["jaeger"]
+    wait_until(lambda: len(jaeger.traces(SERVICE)) >= 9, 30, "traces in Jaeger")
+    denied = None
+    for trace in jaeger.traces(SERVICE):
+        names = {span["operationName"] for span in trace["spans"]}
+        if {"agent.execute", "policy.evaluate", "signal.dispatch"} <= names:
+            denied = trace
+    assert denied is not None, "no trace with agent.execute -> policy.evaluate + signal.dispatch in Jaeger"
+    root = next(s for s in denied["spans"] if s["operationName"] == "agent.execute")
+    children = {s["operationName"] for s in denied["spans"]
+                if any(r["spanID"] == root["spanID"] for r in s.get("references", []))}
+    assert children == {"policy.evaluate", "signal.dispatch"}
+    tags = {t["key"]: t["value"] for t in root["tags"]}
+    assert tags["agent_os.blocked"] is True and tags["agent_os.agent.id"] == "intern"
 
 
 def test_prometheus_reads_the_catalogue_from_the_collector(stack):

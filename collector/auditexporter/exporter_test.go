@@ -329,13 +329,10 @@ func TestRotation(t *testing.T) {
 func TestRestartAfterRotation(t *testing.T) {
 	cfg := testConfig(t)
 	ctx := context.Background()
-	e := newAuditExporter(cfg, zap.NewNop())
-	require.NoError(t, e.start(ctx, componenttest.NewNopHost()))
-	require.NoError(t, e.pushLogs(ctx, auditLogs(1, 3)))
-	require.NoError(t, e.shutdown(ctx))
+	writeAndStop(t, cfg, auditLogs(1, 3))
 	require.NoError(t, os.Rename(cfg.Path, rotatedName(cfg.Path, 1)))
 
-	e = startExporter(t, cfg, zap.NewNop())
+	e := startExporter(t, cfg, zap.NewNop())
 	require.NoError(t, e.pushLogs(ctx, auditLogs(4, 2)))
 	files, err := ChainFiles(cfg.Path)
 	require.NoError(t, err)
@@ -345,16 +342,23 @@ func TestRestartAfterRotation(t *testing.T) {
 	assertChain(t, records, testKey)
 }
 
+// writeAndStop starts an exporter on cfg, pushes each batch, and shuts it down (a clean stop).
+func writeAndStop(t *testing.T, cfg *Config, batches ...plog.Logs) {
+	ctx := context.Background()
+	e := newAuditExporter(cfg, zap.NewNop())
+	require.NoError(t, e.start(ctx, componenttest.NewNopHost()))
+	for _, batch := range batches {
+		require.NoError(t, e.pushLogs(ctx, batch))
+	}
+	require.NoError(t, e.shutdown(ctx))
+}
+
 // A batch delivered again (a queue replay after a crash between fsync and dequeue, or a retry)
 // is not written twice, in the same run or after a restart; new records still are.
 func TestRedeliveredRecordsAreWrittenOnce(t *testing.T) {
 	cfg := testConfig(t)
 	ctx := context.Background()
-	e := newAuditExporter(cfg, zap.NewNop())
-	require.NoError(t, e.start(ctx, componenttest.NewNopHost()))
-	require.NoError(t, e.pushLogs(ctx, auditLogs(1, 3)))
-	require.NoError(t, e.pushLogs(ctx, auditLogs(1, 3)))
-	require.NoError(t, e.shutdown(ctx))
+	writeAndStop(t, cfg, auditLogs(1, 3), auditLogs(1, 3))
 
 	restarted := startExporter(t, cfg, zap.NewNop())
 	require.NoError(t, restarted.pushLogs(ctx, auditLogs(2, 3))) // rec-2, rec-3 again, rec-4 new
@@ -373,10 +377,7 @@ func TestRedeliveryAcrossRotationsAfterRestart(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxSizeBytes = 600 // a couple of records per file
 	ctx := context.Background()
-	e := newAuditExporter(cfg, zap.NewNop())
-	require.NoError(t, e.start(ctx, componenttest.NewNopHost()))
-	require.NoError(t, e.pushLogs(ctx, auditLogs(1, 10)))
-	require.NoError(t, e.shutdown(ctx))
+	writeAndStop(t, cfg, auditLogs(1, 10))
 
 	restarted := startExporter(t, cfg, zap.NewNop())
 	require.NoError(t, restarted.pushLogs(ctx, auditLogs(1, 11))) // all ten again, and rec-11

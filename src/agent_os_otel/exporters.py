@@ -25,7 +25,6 @@ from .settings import ConfigError
 _log = logging.getLogger(__name__)
 
 JAEGER_OTLP_GRPC = "http://localhost:4317"
-JAEGER_OTLP_HTTP = "http://localhost:4318/v1/traces"
 _JAEGER_LEGACY_PORTS = {14268: "Thrift over HTTP", 14250: "model.proto gRPC", 6831: "agent UDP", 6832: "agent UDP"}
 
 

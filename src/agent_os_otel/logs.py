@@ -172,7 +172,6 @@ class _State:
         self.provider_lock = threading.Lock()
         self.provider: LoggerProvider | None = None
         self.exporting: tuple[str, str | None] | None = None
-        self.destinations: list[str] = []
         self.otel_destinations: list[str] = []
 
 
@@ -203,8 +202,7 @@ def configure_logging(config: LoggingConfig | None = None, /, **fields) -> list[
             root.addHandler(handler)
         root.setLevel(config.level)
         _let_user_config_win()
-        _state.destinations = destinations + _state.otel_destinations
-        return list(_state.destinations)
+        return destinations + _state.otel_destinations
 
 
 def _output_handlers(config: LoggingConfig) -> list[logging.Handler]:
@@ -301,10 +299,6 @@ def _let_user_config_win() -> None:
 def exported() -> bool:
     """Whether OTel log exporters are set up (audit records then travel with them)."""
     return _state.exporting is not None
-
-
-def destinations() -> list[str]:
-    return list(_state.destinations)
 
 
 def force_flush() -> None:

@@ -221,8 +221,3 @@ def _serve(config: MetricsConfig) -> str | None:
 def destinations() -> list[str]:
     """Where metrics go now: the /metrics URL, if served, and the push exporters."""
     return ([_state.endpoint.url] if _state.endpoint else []) + _state.push_destinations
-
-
-def force_flush() -> None:
-    if _state.provider is not None:
-        _state.provider.force_flush()

@@ -266,12 +266,6 @@ def current() -> Settings:
     return _current
 
 
-def reset() -> None:
-    """Forget the loaded settings (tests, and `doctor` re-reading the environment)."""
-    global _current
-    _current = None
-
-
 def resolve(config: Any, fields: Mapping[str, Setting]) -> Any:
     """Fill a config dataclass: a field left at None takes the setting's value (file/env/default);
     a field set in code is validated and recorded with source "code". Returns a new config."""

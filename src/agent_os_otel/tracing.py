@@ -166,15 +166,6 @@ def _check_service_name(service_name: str | None) -> None:
         )
 
 
-def destinations() -> list[str]:
-    return list(_state.destinations)
-
-
-def force_flush() -> None:
-    if _state.provider is not None:
-        _state.provider.force_flush()
-
-
 class _ActiveSpan:
     """A started span; as a context manager it is the current span, so spans inside are its children."""
 

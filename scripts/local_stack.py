@@ -40,12 +40,17 @@ def http_get(url: str, timeout: float = 3.0) -> tuple[int, str]:
         return 0, str(exc)
 
 
-def wait_until(condition, timeout: float, what: str, log: Path | None = None) -> None:
+def wait_until(condition, timeout: float, what: str, log: Path | None = None):
+    """The first truthy value of condition(), polled until timeout; else an error with the log's tail."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    value = condition()
+    if value:
+        return value
     tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
     raise RuntimeError(f"{what} did not come up within {timeout:.0f}s\n{tail}")
 

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from agent_os_otel import audit, catalogue
-from scripts.local_stack import http_get
+from scripts.local_stack import http_get, wait_until
 from tests.support.run import clean_env, free_port
 from tests.test_metrics import PROMETHEUS_NAMES, RECORD_EVERY_INSTRUMENT
 
@@ -212,18 +212,6 @@ def plain(value: dict):
     return next(iter(value.values()), None)
 
 
-def wait_for(condition, timeout: float, what: str, log: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            details = f":\n{log.read_text()}" if log else ""
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}{details}")
-        time.sleep(0.1)
-
-
 def lines_of(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
@@ -305,16 +293,22 @@ def _families(exposition: str) -> dict[str, str]:
             if len(parts) == 4 and parts[:2] == ["#", "TYPE"]}
 
 
+def run_app(tmp_path: Path, env: dict[str, str], name: str, source: str) -> subprocess.CompletedProcess:
+    """Run a small OTel SDK program that sends to the collector's OTLP gRPC endpoint; it must succeed."""
+    script = tmp_path / name
+    script.write_text(source)
+    app = subprocess.run([sys.executable, str(script), env["AGENTOS_OTLP_GRPC_ENDPOINT"]], cwd=tmp_path,
+                         env=clean_env(), check=False, capture_output=True, text=True, timeout=60)
+    assert app.returncode == 0, app.stderr
+    return app
+
+
 def test_sdk_metrics_keep_their_prometheus_names_through_the_collector(collector, tmp_path):
     env = collector_env(tmp_path)
-    script = tmp_path / "sdk_metrics.py"
-    script.write_text(SDK_METRICS)
     with running(collector, tmp_path, env, CONFIG) as (_, log):
-        app = subprocess.run([sys.executable, str(script), env["AGENTOS_OTLP_GRPC_ENDPOINT"]], cwd=tmp_path,
-                             env=clean_env(), check=False, capture_output=True, text=True, timeout=60)
-        assert app.returncode == 0, app.stderr
+        app = run_app(tmp_path, env, "sdk_metrics.py", SDK_METRICS)
         url = f"http://{env['AGENTOS_PROMETHEUS_ENDPOINT']}/metrics"
-        scraped = wait_for(lambda: (text := http_get(url)[1]) and "gen_ai_client_token_usage" in text and text,
+        scraped = wait_until(lambda: (text := http_get(url)[1]) and "gen_ai_client_token_usage" in text and text,
                            15, "the SDK's metrics on the collector's Prometheus endpoint", log)
     in_process = {n: t for n, t in _families(app.stdout).items() if n.startswith(("agent_os_", "gen_ai_"))}
     via_collector = {n: t for n, t in _families(scraped).items() if n.startswith(("agent_os_", "gen_ai_"))}
@@ -364,14 +358,10 @@ tracer_provider.shutdown()
 def test_audit_record_is_chained_and_other_logs_go_to_the_log_file(collector, tmp_path):
     env = collector_env(tmp_path, AGENTOS_SPANMETRICS_FLUSH_INTERVAL="1s")
     audit_path, log_path = Path(env["AGENTOS_AUDIT_PATH"]), Path(env["AGENTOS_LOG_PATH"])
-    script = tmp_path / "sdk_logs.py"
-    script.write_text(SDK_LOGS)
     with running(collector, tmp_path, env, CONFIG) as (_, log):
-        app = subprocess.run([sys.executable, str(script), env["AGENTOS_OTLP_GRPC_ENDPOINT"]], cwd=tmp_path,
-                             env=clean_env(), check=False, capture_output=True, text=True, timeout=60)
-        assert app.returncode == 0, app.stderr
-        wait_for(lambda: lines_of(audit_path), 15, "the audit record in the audit trail", log)
-        wait_for(lambda: file_records(log_path) if log_path.exists() else [], 15, "the log record in the log file", log)
+        run_app(tmp_path, env, "sdk_logs.py", SDK_LOGS)
+        wait_until(lambda: lines_of(audit_path), 15, "the audit record in the audit trail", log)
+        wait_until(lambda: file_records(log_path) if log_path.exists() else [], 15, "the log record in the log file", log)
         # Counted under the collector's own names. (A new cumulative series first reads 0.)
         url = f"http://{env['AGENTOS_PROMETHEUS_ENDPOINT']}/metrics"
         expected = [r'^agentos_audit_records_total\{[^}]*agent_os_policy_decision="deny"[^}]*\} 1$',
@@ -383,7 +373,7 @@ def test_audit_record_is_chained_and_other_logs_go_to_the_log_file(collector, tm
             text = http_get(url)[1]
             return text if all(re.search(p, text, re.MULTILINE) for p in expected) else None
 
-        metrics = wait_for(counted, 15, "the audit, log and span counts on the Prometheus endpoint", log)
+        metrics = wait_until(counted, 15, "the audit, log and span counts on the Prometheus endpoint", log)
 
     # One chained, signed record, verified by the Python verifier, with the secrets redacted before hashing.
     [line] = lines_of(audit_path)
@@ -414,8 +404,8 @@ def test_stock_config_writes_audit_records_to_a_plain_file(collector, tmp_path):
                     "eventName": AUDIT}
     with running(collector, tmp_path, env, STOCK_CONFIG) as (_, log):
         post_logs(env, [audit_record, log_record("ordinary")])
-        wait_for(lambda: audit_path.exists() and file_records(audit_path), 15, "the audit file", log)
-        wait_for(lambda: log_path.exists() and file_records(log_path), 15, "the log file", log)
+        wait_until(lambda: audit_path.exists() and file_records(audit_path), 15, "the audit file", log)
+        wait_until(lambda: log_path.exists() and file_records(log_path), 15, "the log file", log)
     [written] = file_records(audit_path)
     assert written["eventName"] == AUDIT
     assert plain(written["body"]) == {"decision": "allow", "reason": "token=[REDACTED:token]"}
@@ -505,8 +495,8 @@ def test_secrets_corpus_is_redacted_in_every_place_a_secret_can_travel(collector
         post_logs(env, records)
         post_spans(env, spans)
         log_path = Path(env["AGENTOS_LOG_PATH"])
-        wait_for(lambda: log_path.exists() and len(file_records(log_path)) == len(records), 15, "the log records", log)
-        wait_for(lambda: spans_path.exists() and spans_path.read_text().count('"tool.call"') == len(spans), 15,
+        wait_until(lambda: log_path.exists() and len(file_records(log_path)) == len(records), 15, "the log records", log)
+        wait_until(lambda: spans_path.exists() and spans_path.read_text().count('"tool.call"') == len(spans), 15,
                  "the spans", log)
 
     logs = {}

@@ -53,12 +53,74 @@ ATTR_FLIGHT_RECORDER_TRACE = "agent_os.flight_recorder.trace_id"
 ATTR_GOVERNANCE_EVENT = "agent_os.governance.event"
 
 # GenAI semantic conventions (kept here so the whole vocabulary is in one file).
+GEN_AI_SEMCONV_VERSION = "1.40.0"
+"""The GenAI semantic conventions our framework instrumentations follow; their spans carry this schema URL."""
+GEN_AI_SCHEMA_URL = f"https://opentelemetry.io/schemas/{GEN_AI_SEMCONV_VERSION}"
+
+OP_CHAT = "chat"
+OP_TEXT_COMPLETION = "text_completion"
+OP_GENERATE_CONTENT = "generate_content"
+OP_EMBEDDINGS = "embeddings"
+OP_EXECUTE_TOOL = "execute_tool"
+OP_INVOKE_AGENT = "invoke_agent"
+OP_CREATE_AGENT = "create_agent"
+MODEL_OPERATIONS = frozenset({OP_CHAT, OP_TEXT_COMPLETION, OP_GENERATE_CONTENT, OP_EMBEDDINGS})
+"""Operations whose span is named ``{gen_ai.operation.name} {gen_ai.request.model}``."""
+
 ATTR_GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
+ATTR_GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
+"""openai, anthropic, aws.bedrock, ... (the semconv's well-known values); langchain's ls_provider otherwise."""
 ATTR_GEN_AI_SYSTEM = "gen_ai.system"
+"""Deprecated by gen_ai.provider.name; read (not written) to recognise other vendors' spans."""
 ATTR_GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
+ATTR_GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+ATTR_GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature"
+ATTR_GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p"
+ATTR_GEN_AI_REQUEST_TOP_K = "gen_ai.request.top_k"
+ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty"
+ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty"
+ATTR_GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences"
+ATTR_GEN_AI_REQUEST_SEED = "gen_ai.request.seed"
+ATTR_GEN_AI_REQUEST_CHOICE_COUNT = "gen_ai.request.choice.count"
+ATTR_GEN_AI_REQUEST_STREAM = "gen_ai.request.stream"
+ATTR_GEN_AI_OUTPUT_TYPE = "gen_ai.output.type"
+ATTR_GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
+ATTR_GEN_AI_RESPONSE_ID = "gen_ai.response.id"
+ATTR_GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
+ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+ATTR_GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 ATTR_GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+ATTR_GEN_AI_AGENT_ID = "gen_ai.agent.id"
+ATTR_GEN_AI_AGENT_DESCRIPTION = "gen_ai.agent.description"
+ATTR_GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
 ATTR_GEN_AI_TOOL_NAME = "gen_ai.tool.name"
+ATTR_GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id"
+ATTR_GEN_AI_TOOL_TYPE = "gen_ai.tool.type"
+ATTR_GEN_AI_TOOL_DESCRIPTION = "gen_ai.tool.description"
 ATTR_GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
+# Content: only with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT, redacted and capped.
+ATTR_GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
+ATTR_GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+ATTR_GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+ATTR_GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments"
+ATTR_GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result"
+GEN_AI_CONTENT_ATTRIBUTES = (ATTR_GEN_AI_INPUT_MESSAGES, ATTR_GEN_AI_OUTPUT_MESSAGES, ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+                             ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, ATTR_GEN_AI_TOOL_CALL_RESULT)
+EVENT_GEN_AI_OPERATION_DETAILS = "gen_ai.client.inference.operation.details"
+"""Event (an OTel log record) carrying a model call's content when capture is on in EVENT mode."""
+EVENT_GEN_AI_RETRY = "gen_ai.client.retry"
+"""Span event on a model span for each attempt the SDK retries (with the status code that caused it)."""
+ATTR_ERROR_TYPE = "error.type"
+ATTR_SERVER_ADDRESS = "server.address"
+ATTR_SERVER_PORT = "server.port"
+ATTR_HTTP_RESPONSE_STATUS_CODE = "http.response.status_code"
+ATTR_RETRY_ATTEMPT = "gen_ai.client.retry.attempt"
+"""Which try failed (1 = the first request) on a gen_ai.client.retry span event."""
+
+OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+"""Prompt/completion capture: NO_CONTENT (default), SPAN_ONLY, EVENT_ONLY, SPAN_AND_EVENT; true = SPAN_AND_EVENT."""
+CONTENT_MODES = ("NO_CONTENT", "SPAN_ONLY", "EVENT_ONLY", "SPAN_AND_EVENT")
 
 # Audit records: one per policy decision, an OTel log record with this event name
 AUDIT_EVENT_NAME = "agent_os.audit"
@@ -237,6 +299,19 @@ AGENT_OS_OTEL_AUDIT_FILE = Setting(
     "With no collector configured, audit records (one per policy decision) are also appended here as JSON lines.",
 )
 
+AGENT_OS_OTEL_GENAI_CONTENT_MAX_LENGTH = Setting(
+    "AGENT_OS_OTEL_GENAI_CONTENT_MAX_LENGTH", "genai.content_max_length", 4096, "int",
+    "a whole number of characters, 0 or more, e.g. 4096",
+    "When prompt/completion capture is on (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT), each captured "
+    "text is cut to this many characters, after redaction.",
+)
+AGENT_OS_OTEL_YIELD_INSTRUMENTATIONS = Setting(
+    "AGENT_OS_OTEL_YIELD_INSTRUMENTATIONS", "genai.yield_instrumentations", [], "names",
+    "comma-separated instrumentor names, e.g. openai,langchain",
+    "When another package registers an instrumentor under the same name as ours (openai, langchain, "
+    "openai_agents), ours runs and theirs is skipped; names listed here go the other way.",
+)
+
 SETTINGS: tuple[Setting, ...] = (
     AGENT_OS_OTEL_SERVICE_NAME,
     AGENT_OS_OTEL_PROMETHEUS_ENABLED, AGENT_OS_OTEL_PROMETHEUS_HOST, AGENT_OS_OTEL_PROMETHEUS_PORT,
@@ -246,6 +321,7 @@ SETTINGS: tuple[Setting, ...] = (
     AGENT_OS_OTEL_LOG_TRACE_IDS,
     AGENT_OS_OTEL_REDACTION_ENABLED, AGENT_OS_OTEL_REDACTION_PATTERNS,
     AGENT_OS_OTEL_AUDIT_FILE,
+    AGENT_OS_OTEL_GENAI_CONTENT_MAX_LENGTH, AGENT_OS_OTEL_YIELD_INSTRUMENTATIONS,
 )
 
 # --------------------------------------------------------------------------------------------

@@ -226,8 +226,13 @@ def _parse_patterns(text: str) -> list:
     return [text]
 
 
+def _parse_names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 _PARSERS = {
     "str": str,
+    "names": _parse_names,
     "int": _parse_int,
     "bool": _parse_bool,
     "labels": _parse_labels,

@@ -11,7 +11,6 @@ What each hook point records is in `hooks`; this module only says where the hook
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Collection
 
 import wrapt
@@ -19,9 +18,8 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry.instrumentation.utils import unwrap
 
 from . import hooks
+from ..guard import Guard
 from .package import _instruments
-
-_log = logging.getLogger(__name__)
 
 # (module, attribute path, hook, is the function async)
 _TARGETS = (
@@ -56,39 +54,21 @@ _OBSERVERS = (
 )
 
 
-class _Reporter:
-    """Logs the first internal error of each hook, then stays quiet: never noise, never a crash."""
-
-    def __init__(self) -> None:
-        self.reported: set[str] = set()
-
-    def run(self, where: str, function, *args):
-        try:
-            return function(*args)
-        except Exception as exc:  # pylint: disable=broad-except - our fault must not become the user's
-            if where not in self.reported:
-                self.reported.add(where)
-                _log.warning("agent-os-otel: internal error in the agent_os instrumentation at %s (%s: %s); "
-                             "the kernel call was not affected. Further errors here are not reported.",
-                             where, type(exc).__name__, exc)
-            return None
-
-
-_reporter = _Reporter()
+guard = Guard("agent_os")
 
 
 def _settle(where: str, hook, call, result=None, exc: BaseException | None = None) -> None:
     """Report the outcome to the hook and close the call; our errors stay ours."""
     if exc is None:
-        _reporter.run(where, hook.finish, call, result)
+        guard.run(where, hook.finish, call, result)
     else:
-        _reporter.run(where, hook.fail, call, exc)
-    _reporter.run(where, call.close)
+        guard.run(where, hook.fail, call, exc)
+    guard.run(where, call.close)
 
 
 def _sync_wrapper(where: str, hook):
     def wrapper(wrapped, instance, args, kwargs):
-        call = _reporter.run(where, hook.start, instance, args, kwargs)
+        call = guard.run(where, hook.start, instance, args, kwargs)
         if call is None:
             return wrapped(*args, **kwargs)
         try:
@@ -104,7 +84,7 @@ def _sync_wrapper(where: str, hook):
 
 def _async_wrapper(where: str, hook):
     async def wrapper(wrapped, instance, args, kwargs):
-        call = _reporter.run(where, hook.start, instance, args, kwargs)
+        call = guard.run(where, hook.start, instance, args, kwargs)
         if call is None:
             return await wrapped(*args, **kwargs)
         try:
@@ -121,10 +101,10 @@ def _async_wrapper(where: str, hook):
 def _observer(where: str, observe, when: str):
     def wrapper(wrapped, instance, args, kwargs):
         if when == "before":
-            _reporter.run(where, observe, instance, args, kwargs)
+            guard.run(where, observe, instance, args, kwargs)
             return wrapped(*args, **kwargs)
         result = wrapped(*args, **kwargs)
-        _reporter.run(where, observe, result)
+        guard.run(where, observe, result)
         return result
 
     return wrapper

@@ -98,3 +98,31 @@ def test_causal_memory_batch_verification_and_flight_recorder_ids(tmp_path):
     flight_id = execute["attrs"]["agent_os.flight_recorder.trace_id"]
     assert len(flight_id) == 36  # the recorder's uuid, to join its SQLite rows with our trace
     assert out["audit"][0]["context"]["flight_recorder_trace_id"] == flight_id
+
+
+def test_framework_adapters_own_tool_checks_are_decisions_too(tmp_path):
+    """LangChain's and the OpenAI Agents SDK's adapters check tool allow/block lists without going
+    through pre_execute_check; each check still gives one span and one audit record."""
+    out = run(tmp_path, """
+        from agent_os.integrations.base import GovernancePolicy
+        from agent_os.integrations.langchain_adapter import LangChainKernel, PolicyViolationError
+        from agent_os.integrations.openai_agents_sdk import OpenAIAgentsKernel
+        lc = LangChainKernel(policy=GovernancePolicy(allowed_tools=["search"]))
+        ctx = lc.create_context("lc-agent")
+        lc._check_tool_policy("search", ({"q": "x"},), {}, ctx)
+        try:
+            lc._check_tool_policy("shell", ({"cmd": "ls"},), {}, ctx)
+        except PolicyViolationError:
+            pass
+        oa = OpenAIAgentsKernel(policy=GovernancePolicy(allowed_tools=["search"]))
+        oa._check_tool_allowed("search")
+        oa._check_tool_allowed("delete_everything")
+    """)
+    decisions = [(r["agent_id"], r["action"], r["decision"], r["rule_id"]) for r in out["audit"]]
+    assert decisions == [("lc-agent", "search", "allow", "tool_policy"),
+                         ("lc-agent", "shell", "deny", "tool_policy.allowlist"),
+                         ("", "search", "allow", "tool_policy"),
+                         ("", "delete_everything", "deny", "tool_policy.allowlist")]
+    spans = [s for s in out["spans"] if s["name"] == "policy.evaluate"]
+    assert [s["attrs"]["agent_os.policy.decision"] for s in spans] == ["allow", "deny", "allow", "deny"]
+    assert out["metrics"]["agent_os.violations"] == 2

@@ -94,6 +94,18 @@ CASES = {
         lambda run, port, tmp: '"decision": "deny"' in (tmp / "decisions.jsonl").read_text()
         and "audit -> decisions.jsonl" in run.startup_line(),
         "/no/such/dir/audit.jsonl"),
+    "AGENT_OS_OTEL_GENAI_CONTENT_MAX_LENGTH": (
+        "12", {"AGENT_TEST_CHAT": "1", "AGENT_TEST_PLANT": json.dumps(["a" * 40]),
+               "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY"}, None,
+        lambda run, port, tmp: '"aaaaaaaaaaaa...[truncated 28 chars]"'
+        in run.facts["chat_spans"][0]["attrs"]["gen_ai.input.messages"],
+        "-3"),
+    # Nobody else registers "langchain" here, so yielding it changes nothing: ours still records the call.
+    # What yielding does when another vendor is installed is in test_stacking.py.
+    "AGENT_OS_OTEL_YIELD_INSTRUMENTATIONS": (
+        "langchain", {"AGENT_TEST_CHAT": "1"}, None,
+        lambda run, port, tmp: [s["scope"] for s in run.facts["chat_spans"]] == ["agent_os_otel.langchain"],
+        "open ai!"),
 }
 
 

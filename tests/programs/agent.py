@@ -40,11 +40,28 @@ def main() -> None:
         asyncio.run(StatelessKernel().execute("file_write", argument,
                                               ExecutionContext(agent_id="t", policies=["read_only"])))
     provider = trace.get_tracer_provider()
+    chat_spans = chat(planted) if os.environ.get("AGENT_TEST_CHAT") else []
     facts = {
+        "chat_spans": chat_spans,
         "service_name": getattr(provider, "resource", None) and provider.resource.attributes.get("service.name"),
         "root_level": logging.getLevelName(logging.getLogger().level),
     }
     finish(facts)
+
+
+def chat(planted: list[str]) -> list[dict]:
+    """One LangChain chat model call (langchain-core's fake model) with the planted texts as the prompt;
+    returns the model spans it produced, as exported."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exported = InMemorySpanExporter()
+    trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(exported))
+    GenericFakeChatModel(messages=iter([AIMessage(content="done")])).invoke(" ".join(planted) or "hello")
+    return [{"name": s.name, "scope": s.instrumentation_scope.name, "attrs": dict(s.attributes)}
+            for s in exported.get_finished_spans() if s.attributes.get("gen_ai.operation.name") == "chat"]
 
 
 if __name__ == "__main__":

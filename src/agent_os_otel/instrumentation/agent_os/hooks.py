@@ -20,6 +20,7 @@ from opentelemetry import context, trace
 from opentelemetry.trace import Status, StatusCode
 
 from ... import audit
+from .. import genai
 from ... import catalogue as c
 from ...instruments import instruments
 from ...version import __version__
@@ -208,7 +209,9 @@ class _PolicyHook:
         return call
 
     def finish(self, call: Call, result) -> None:
-        decided = self.decision(result)
+        self.record(call, self.decision(result))
+
+    def record(self, call: Call, decided: Decision) -> None:
         verdict = "allow" if decided.allowed else "deny"
         agent_id, action, resource = call.state["subject"]
         span = call.span
@@ -288,6 +291,42 @@ class IntegrationCheckHook(_PolicyHook):
 
     def decision(self, result) -> Decision:
         return Decision(bool(result.allowed), str(result.matched_rule or "integration"), result.reason or "")
+
+
+_TOOL_POLICY_RULES = (  # the adapters' tool checks return or raise only a reason; its wording names the rule
+    ("not in allowed list", "tool_policy.allowlist"),
+    ("blocked by policy", "tool_policy.blocklist"),
+    ("locked pattern", "tool_policy.blocked_pattern"),
+)
+
+
+class AdapterToolPolicyHook(_PolicyHook):
+    """The framework adapters' own tool allow/block checks, which bypass pre_execute_check:
+    LangChainKernel._check_tool_policy(tool_name, args, kwargs, ctx) returns, or raises
+    PolicyViolationError; OpenAIAgentsKernel._check_tool_allowed(tool_name) -> (allowed, reason).
+    The agent is the context's agent id or, failing that, the enclosing invoke_agent span's agent."""
+
+    def subject(self, instance, args, kwargs):
+        ctx = _arg(args, kwargs, 3, "ctx")
+        agent = getattr(ctx, "agent_id", None)
+        if agent is None:
+            enclosing = genai.open_operation("agent")
+            agent = enclosing.attributes.get(c.ATTR_GEN_AI_AGENT_NAME) if enclosing is not None else ""
+        return str(agent or ""), str(_arg(args, kwargs, 0, "tool_name")), ""
+
+    def decision(self, result) -> Decision:
+        allowed, reason = result if isinstance(result, tuple) else (True, "")
+        return Decision(bool(allowed), self.rule(reason) if not allowed else "tool_policy", reason or "")
+
+    @staticmethod
+    def rule(reason: str) -> str:
+        return next((rule for wording, rule in _TOOL_POLICY_RULES if wording in reason), "tool_policy")
+
+    def fail(self, call: Call, exc: BaseException) -> None:
+        if type(exc).__name__ != "PolicyViolationError":
+            super().fail(call, exc)
+            return
+        self.record(call, Decision(False, self.rule(str(exc)), str(exc)))
 
 
 # -- signal.dispatch ----------------------------------------------------------------------------

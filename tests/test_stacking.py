@@ -7,6 +7,7 @@ agent runs through the OpenAI SDK, a LangGraph agent on ChatOpenAI and an OpenAI
 against a real HTTP server on loopback.
 """
 
+import json
 import subprocess
 import sys
 from collections import Counter
@@ -16,6 +17,7 @@ import pytest
 from agent_os_otel import catalogue as c
 from tests.support.openai_server import OpenAIServer, text, tool_call
 from tests.support.run import ROOT, clean_env, run_instrumented
+from tests.test_doctor import doctor
 
 PROGRAM = ROOT / "tests" / "programs" / "three_frameworks.py"
 VENDOR = ("opentelemetry-instrumentation-openai", "opentelemetry-instrumentation-langchain",
@@ -111,3 +113,17 @@ def test_disabling_a_name_turns_off_every_package_registering_it(tmp_path, other
     result, counts, spans = run(tmp_path, other_vendor, OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="openai",
                                 parts="openai")
     assert counts == Counter(), spans
+
+
+def test_doctor_says_which_of_two_instrumentors_of_a_name_runs(tmp_path, other_vendor):
+    def statuses(**env) -> dict:
+        result = doctor(tmp_path, "--json", PYTHONPATH=other_vendor, **env)
+        rows = json.loads(result.stdout)["instrumentors"]
+        return {(r["name"], r["package"].split()[0]): r["status"] for r in rows if r["name"] == "openai"}
+
+    default = statuses()
+    assert default[("openai", "agent-os-otel")] == "active"
+    assert default[("openai", "opentelemetry-instrumentation-openai")].startswith("skipped: agent-os-otel instruments")
+    yielded = statuses(AGENT_OS_OTEL_YIELD_INSTRUMENTATIONS="openai")
+    assert yielded[("openai", "agent-os-otel")].startswith("skipped: another package's 'openai' instrumentor runs")
+    assert yielded[("openai", "opentelemetry-instrumentation-openai")] == "active"

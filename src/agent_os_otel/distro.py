@@ -41,12 +41,20 @@ class AgentOsDistro(BaseDistro):
             os.environ.setdefault(EXPORTER_VARS[signal], name)
 
     def load_instrumentor(self, entry_point, **kwargs) -> None:
-        if _runs(entry_point):
+        why_not = skipped_because(entry_point)
+        if why_not is None:
             super().load_instrumentor(entry_point, **kwargs)
+        elif not _ours(entry_point):
+            _log.warning("agent-os-otel: skipped the %r instrumentor of %s: %s", entry_point.name,
+                         _package(entry_point), why_not)
 
 
 def _ours(entry_point) -> bool:
     return entry_point.value.startswith(f"{__package__}.")
+
+
+def _package(entry_point) -> str:
+    return getattr(getattr(entry_point, "dist", None), "name", None) or entry_point.value
 
 
 @lru_cache(maxsize=1)
@@ -58,16 +66,15 @@ def _contested() -> frozenset[str]:
     return frozenset(name for name, owners in by_name.items() if owners == {True, False})
 
 
-def _runs(entry_point) -> bool:
-    if entry_point.name not in _contested():
-        return True
-    yielded = entry_point.name in settings.current()[AGENT_OS_OTEL_YIELD_INSTRUMENTATIONS]
-    if _ours(entry_point):
-        return not yielded
-    if not yielded:
-        owner = getattr(getattr(entry_point, "dist", None), "name", entry_point.value)
-        _log.warning("agent-os-otel: skipped the %r instrumentor of %s: agent-os-otel instruments %s itself, and "
-                     "two instrumentors would record every call twice. To use theirs instead, set %s=%s.",
-                     entry_point.name, owner, entry_point.name, AGENT_OS_OTEL_YIELD_INSTRUMENTATIONS,
-                     entry_point.name)
-    return yielded
+def skipped_because(entry_point) -> str | None:
+    """Why this instrumentor does not run although installed and enabled (None: it runs)."""
+    name = entry_point.name
+    if name not in _contested():
+        return None
+    yielded = name in settings.current()[AGENT_OS_OTEL_YIELD_INSTRUMENTATIONS]
+    if _ours(entry_point) and yielded:
+        return f"another package's {name!r} instrumentor runs instead ({AGENT_OS_OTEL_YIELD_INSTRUMENTATIONS})"
+    if not _ours(entry_point) and not yielded:
+        return (f"agent-os-otel instruments {name} itself, and two instrumentors would record every call twice. "
+                f"To use this one instead, set {AGENT_OS_OTEL_YIELD_INSTRUMENTATIONS}={name}.")
+    return None

@@ -134,8 +134,11 @@ def _list_instrumentors(report: Report) -> None:
     for entry_point in entry_points(group="opentelemetry_instrumentor"):
         dist = getattr(entry_point, "dist", None)
         row = {"name": entry_point.name, "package": f"{dist.name} {dist.version}" if dist else "?"}
+        skipped = distro.skipped_because(entry_point)
         if entry_point.name in disabled or "*" in disabled:
             row["status"] = "disabled by OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
+        elif skipped:
+            row["status"] = f"skipped: {skipped}"
         else:
             try:  # the instrumentor's own answer: which library versions it needs
                 needs = entry_point.load()().instrumentation_dependencies()

@@ -6,22 +6,25 @@
         ...  # the program under test uses OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY=test-key
         server.requests  # [{"path", "body", "headers"}, ...] in arrival order
 
-Replies are served in order, one per request, whichever endpoint asks (POST /v1/chat/completions or
-POST /v1/responses); each endpoint renders the reply in its own wire format, streamed as SSE when the
-request says ``"stream": true``. An empty script answers ``text("ok")``.
+Replies are served in order, one per request, whichever endpoint asks (POST /v1/chat/completions,
+POST /v1/responses, POST /v1/embeddings); each endpoint renders the reply in its own wire format, streamed
+as SSE when the request says ``"stream": true``. An empty script answers ``text("ok")``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import struct
+import sys
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
-from typing import Any
+from typing import Any, Self
 
 _ids = count(1)
 
@@ -178,8 +181,23 @@ def _responses_events(reply: Reply, model: str, body: dict) -> list[dict]:
     return [{**event, "sequence_number": n} for n, event in enumerate(events)]
 
 
+# -- embeddings (never streamed; a text reply only sets the token count) -------------------------------
+
+
+def _embeddings(reply: Reply, model: str, body: dict) -> dict:
+    inputs = body.get("input")
+    vector = [0.25, -0.5, 0.125]
+    encoded = base64.b64encode(struct.pack(f"{len(vector)}f", *vector)).decode()
+    return {"object": "list", "model": model,
+            "data": [{"object": "embedding", "index": i,
+                      "embedding": encoded if body.get("encoding_format") == "base64" else vector}
+                     for i in range(len(inputs) if isinstance(inputs, list) else 1)],
+            "usage": {"prompt_tokens": reply.input_tokens, "total_tokens": reply.input_tokens}}
+
+
 # path under /v1 -> (render one reply, render its stream events, events are typed)
-_ENDPOINTS = {"/chat/completions": (_chat, _chat_chunks, False), "/responses": (_responses, _responses_events, True)}
+_ENDPOINTS = {"/chat/completions": (_chat, _chat_chunks, False), "/responses": (_responses, _responses_events, True),
+              "/embeddings": (_embeddings, None, False)}
 
 
 # -- HTTP ------------------------------------------------------------------------------------------
@@ -187,6 +205,7 @@ _ENDPOINTS = {"/chat/completions": (_chat, _chat_chunks, False), "/responses": (
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive as the SDK expects; SSE goes chunked, so a drop is visible
+    disable_nagle_algorithm = True  # headers and body go in separate writes: no 40 ms delayed-ACK stall
     server: _HTTPServer
 
     def log_message(self, *args) -> None:  # the test output is not the place for access logs
@@ -250,6 +269,10 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     owner: OpenAIServer
 
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients dropping keep-alive sockets is normal
+            super().handle_error(request, client_address)
+
 
 class OpenAIServer:
     """Scripted OpenAI-compatible endpoints on 127.0.0.1:<free port>, served from a thread."""
@@ -272,7 +295,7 @@ class OpenAIServer:
             self.requests.append(request)
             return self._script.popleft() if self._script else text("ok")
 
-    def __enter__(self) -> OpenAIServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -51,7 +51,11 @@ def tracer_for(framework: str) -> trace.Tracer:
 
 
 def error_type(exc: BaseException) -> str:
-    """error.type for an exception: its class name, as the GenAI instrumentations of OTel contrib do."""
+    """error.type for an exception: the HTTP status code when the SDK's error carries one (``"429"``, as
+    semconv asks for HTTP failures; openai's and anthropic's APIStatusError do), else its class name."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and not isinstance(status, bool):
+        return str(status)
     return type(exc).__qualname__
 
 
@@ -147,8 +151,9 @@ class Operation:
         self.attributes = attributes
         self.span = tracer.start_span(name, kind=_SPAN_KIND_OF[kind], attributes=attributes)
         self.context = trace.set_span_in_context(self.span)
-        for key in _FOREIGN_SUPPRESS_KEYS:
-            self.context = context.set_value(key, True, self.context)
+        if kind == "model":  # only model calls: other vendors' model spans under our tools are theirs to make
+            for key in _FOREIGN_SUPPRESS_KEYS:
+                self.context = context.set_value(key, True, self.context)
         self.ended = False
         self._input_tokens: int | None = None
         self._output_tokens: int | None = None
@@ -166,6 +171,25 @@ class Operation:
         finally:
             _open[self.kind].reset(owner_token)
             context.detach(token)
+
+    def attach(self, owner: bool = True) -> tuple:
+        """``active()`` for frameworks that report a span's start and end in two callbacks (a tracing
+        processor): the span is current, and with ``owner`` the owner of its kind, until ``detach``."""
+        # Without ownership the owner variable is set to its own value: its token still tells
+        # detach() whether it runs in the Context (asyncio task, thread) that attached.
+        return context.attach(self.context), _open[self.kind].set(self if owner else _open[self.kind].get())
+
+    def detach(self, tokens: tuple) -> None:
+        """Undo ``attach`` when it is still this span on top, in the Context that attached it; a span the
+        framework ends in another task (or after something else was attached) leaves that context alone."""
+        token, owner_token = tokens
+        if context.get_current() is not self.context:
+            return
+        try:
+            _open[self.kind].reset(owner_token)
+        except ValueError:  # another Context: a task that inherited the span, not the one that attached it
+            return
+        context.detach(token)
 
     # -- what happened --
     def set(self, key: str, value: Any) -> None:
@@ -309,9 +333,14 @@ def _foreign_span_of_kind(kind: str) -> bool:
 def _start(kind: str, tracer: trace.Tracer, name: str, attributes: dict[str, Any], same) -> Operation | _Within:
     owner = _open[kind].get()
     if owner is not None and not owner.ended and same(owner):
+        for key, value in attributes.items():  # what only the inner layer knows (server.address, ...)
+            if value is not None and key not in owner.attributes:
+                owner.set(key, value)
         return _Within(owner)
     if _foreign_span_of_kind(kind):
         return _Within(None)
+    if kind == "model" and any(context.get_value(key) for key in _FOREIGN_SUPPRESS_KEYS):
+        return _Within(None)  # another vendor's model span is open, though not current (OpenLLMetry's LangChain)
     return Operation(kind, tracer, name, {k: v for k, v in attributes.items() if v is not None})
 
 

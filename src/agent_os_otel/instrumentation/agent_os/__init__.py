@@ -15,10 +15,10 @@ from collections.abc import Collection
 
 import wrapt
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
-from opentelemetry.instrumentation.utils import unwrap
 
 from . import hooks
 from ..guard import Guard
+from ..stacking import mark, unwrap_ours, wrapped_by_us
 from .package import _instruments
 
 # (module, attribute path, hook, is the function async)
@@ -134,16 +134,17 @@ class AgentOsInstrumentor(BaseInstrumentor):
     its first call.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._patched: list[tuple[object, str]] = []
-        self._active = False
+    # No __init__: BaseInstrumentor is a singleton and ``AgentOsInstrumentor()`` re-runs __init__ on it, which
+    # would forget what an earlier ``AgentOsInstrumentor().instrument()`` patched.
+    _patched: list[tuple[object, str]]
+    _active = False
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
     def _instrument(self, **kwargs) -> None:
         self._active = True
+        self._patched = []
         by_module: dict[str, list] = {}
         for module_name, path, hook, is_async in _TARGETS:
             make = _async_wrapper if is_async else _sync_wrapper
@@ -160,13 +161,12 @@ class AgentOsInstrumentor(BaseInstrumentor):
             return
         for path, wrapper in patches:
             found = _find(module, path)
-            if found is None or isinstance(getattr(*found), wrapt.ObjectProxy):
+            if found is None or wrapped_by_us(*found):
                 continue  # absent in this version, or already ours
-            wrapt.wrap_function_wrapper(*found, wrapper)
+            wrapt.wrap_function_wrapper(*found, mark(wrapper))
             self._patched.append(found)
 
     def _uninstrument(self, **kwargs) -> None:
         self._active = False
         while self._patched:
-            owner, name = self._patched.pop()
-            unwrap(owner, name)
+            unwrap_ours(*self._patched.pop())

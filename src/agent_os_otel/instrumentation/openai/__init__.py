@@ -36,7 +36,7 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from . import wrappers
 from .package import _instruments
 from .request import CHAT, EMBEDDINGS, RESPONSES
-from .stacking import mark, unwrap_ours, wrapped_by_us
+from ..stacking import mark, unwrap_ours, wrapped_by_us
 
 _CHAT_MODULE = "openai.resources.chat.completions.completions"
 _RESPONSES_MODULE = "openai.resources.responses.responses"

@@ -1,0 +1,277 @@
+"""OpenTelemetry instrumentation for LangChain and LangGraph (GenAI semantic conventions).
+
+Active with no code change under ``opentelemetry-instrument`` (entry point ``langchain``), or::
+
+    from agent_os_otel.instrumentation.langchain import LangChainInstrumentor
+    LangChainInstrumentor().instrument()
+
+What it records:
+
+- ``chat {model}`` for every chat model call (invoke, ainvoke, batch, stream, astream), with the
+  provider and model from the model's LangSmith params, usage and finish reasons from the response
+  (`models`);
+- ``execute_tool {name}`` for every tool call, opened by LangGraph's ToolNode outside its
+  ``wrap_tool_call`` middleware, so policy checks made there nest under the tool (`tools`);
+- ``invoke_agent {name}`` for each run of an agent built by ``create_react_agent`` or
+  ``create_agent``, and ``create_agent {name}`` when one is built (`agents`).
+
+Precedence: this layer is the outer one. A ``ChatOpenAI`` call opens its ``chat gpt-4o`` span here
+and keeps it current (the owner, in the sense of `genai`) while LangChain runs the provider call,
+each stream step included; the OpenAI SDK instrumentation underneath finds it open and only adds
+what it knows, so with both on there is one span per call. Another vendor's LangChain
+instrumentation (OpenLLMetry's ``opentelemetry-instrumentation-langchain``, which records through
+LangChain callbacks and does not look for spans already open) cannot be told to stay quiet, so while
+it is instrumented this one steps aside entirely: one span per operation, theirs.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+from collections.abc import Collection
+from contextlib import contextmanager
+
+import wrapt
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+from opentelemetry.instrumentation.utils import unwrap
+
+from ..guard import Guard
+from .package import _instruments
+
+# (module, attribute path, hook "module:Class" in this package). Hooks are imported when the
+# framework module is, so a program that never imports LangChain never imports them either.
+_CALLS = (
+    ("langchain_core.language_models.chat_models", "BaseChatModel._generate_with_cache", "models:ModelCall"),
+    ("langchain_core.language_models.chat_models", "BaseChatModel._agenerate_with_cache", "models:ModelCall"),
+    ("langchain_core.tools.base", "BaseTool.run", "tools:ToolRun"),
+    ("langchain_core.tools.base", "BaseTool.arun", "tools:ToolRun"),
+    ("langgraph.prebuilt.tool_node", "ToolNode._run_one", "tools:ToolNodeCall"),
+    ("langgraph.prebuilt.tool_node", "ToolNode._arun_one", "tools:ToolNodeCall"),
+    # the factories are re-exported by their packages: patch both names
+    ("langgraph.prebuilt.chat_agent_executor", "create_react_agent", "agents:Factory"),
+    ("langgraph.prebuilt", "create_react_agent", "agents:Factory"),
+    ("langchain.agents.factory", "create_agent", "agents:Factory"),
+    ("langchain.agents", "create_agent", "agents:Factory"),
+)
+# Generator methods: the span stays open until the consumer is done with the stream.
+_STREAMS = (
+    ("langchain_core.language_models.chat_models", "BaseChatModel.stream", "models:ModelStream"),
+    ("langchain_core.language_models.chat_models", "BaseChatModel.astream", "models:ModelStream"),
+    ("langgraph.pregel.main", "Pregel.stream", "agents:AgentRun"),
+    ("langgraph.pregel.main", "Pregel.astream", "agents:AgentRun"),
+)
+# Functions whose arguments we only look at.
+_OBSERVERS = (
+    ("langchain_core.tools.base", "_handle_tool_error", "tools:handled_tool_error"),
+    ("langchain_core.tools.base", "_handle_validation_error", "tools:handled_tool_error"),
+    ("langgraph.prebuilt.tool_node", "_handle_tool_error", "tools:handled_tool_error"),
+)
+_ASYNC = ("arun", "_arun_one", "_agenerate_with_cache", "astream")
+
+guard = Guard("langchain")
+
+
+def _other_vendor_active() -> bool:
+    """Is OpenLLMetry's LangChain instrumentor instrumenting? (BaseInstrumentor is a singleton.)"""
+    module = sys.modules.get("opentelemetry.instrumentation.langchain")
+    instrumentor = getattr(getattr(module, "LangchainInstrumentor", None), "_instance", None)
+    return bool(getattr(instrumentor, "is_instrumented_by_opentelemetry", False))
+
+
+@contextmanager
+def _active(where: str, op):
+    """``op.active()`` (nothing for no op), except that a fault in it is ours: the wrapped code runs regardless."""
+    manager = guard.run(where, op.active) if op is not None else None
+    entered = manager is not None and guard.run(where, manager.__enter__) is not None
+    try:
+        yield
+    finally:
+        if entered:
+            guard.run(where, manager.__exit__, None, None, None)
+
+
+def _start(where: str, hook, instance, args, kwargs):
+    if _other_vendor_active():
+        return None
+    return guard.run(where, hook.start, instance, args, kwargs)
+
+
+def _call(where: str, hook, is_async: bool):
+    def wrapper(wrapped, instance, args, kwargs):
+        op = _start(where, hook, instance, args, kwargs)
+        if op is None:
+            return wrapped(*args, **kwargs)
+        try:
+            with _active(where, op):
+                result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            guard.run(where, op.end, exc)
+            raise
+        guard.run(where, hook.finish, op, result)
+        guard.run(where, op.end)
+        return result
+
+    async def async_wrapper(wrapped, instance, args, kwargs):
+        op = _start(where, hook, instance, args, kwargs)
+        if op is None:
+            return await wrapped(*args, **kwargs)
+        try:
+            with _active(where, op):
+                result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            guard.run(where, op.end, exc)
+            raise
+        guard.run(where, hook.finish, op, result)
+        guard.run(where, op.end)
+        return result
+
+    return async_wrapper if is_async else wrapper
+
+
+def _stream(where: str, hook, is_async: bool):
+    """The stream's span opens at its first step (a stream never iterated costs nothing), is current
+    during each step and never between steps (the consumer's code runs in its own context), and
+    ends when the stream is exhausted, raises, or is left early (break, close(), garbage collection)."""
+
+    def steps(instance, args, kwargs, inner):
+        run = guard.run(where, hook.start, instance, args, kwargs)
+        op = getattr(run, "op", None)
+        complete, error = False, None
+        try:
+            while True:
+                with _active(where, op):
+                    try:
+                        item = next(inner)
+                    except StopIteration:
+                        complete = True
+                        return
+                if run is not None:
+                    guard.run(where, run.step, item)
+                yield item
+        except GeneratorExit:
+            with _active(where, op):
+                inner.close()
+            raise
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if run is not None:
+                guard.run(where, run.record, complete)
+                guard.run(where, op.end, error)
+
+    async def async_steps(instance, args, kwargs, inner):
+        run = guard.run(where, hook.start, instance, args, kwargs)
+        op = getattr(run, "op", None)
+        complete, error = False, None
+        try:
+            while True:
+                with _active(where, op):
+                    try:
+                        item = await inner.__anext__()
+                    except StopAsyncIteration:
+                        complete = True
+                        return
+                if run is not None:
+                    guard.run(where, run.step, item)
+                yield item
+        except GeneratorExit:
+            with _active(where, op):
+                await inner.aclose()
+            raise
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if run is not None:
+                guard.run(where, run.record, complete)
+                guard.run(where, op.end, error)
+
+    def wrapper(wrapped, instance, args, kwargs):
+        inner = wrapped(*args, **kwargs)
+        if _other_vendor_active() or (hasattr(hook, "wants") and not guard.run(where, hook.wants, instance)):
+            return inner
+        return (async_steps if is_async else steps)(instance, args, kwargs, inner)
+
+    return wrapper
+
+
+def _observer(where: str, observe):
+    def wrapper(wrapped, instance, args, kwargs):
+        if not _other_vendor_active():
+            guard.run(where, observe, args, kwargs)
+        return wrapped(*args, **kwargs)
+
+    return wrapper
+
+
+def _wrapper(kind: str, where: str, hook):
+    if kind == "observer":
+        return _observer(where, hook)
+    is_async = where.rsplit(".", 1)[-1] in _ASYNC
+    return (_call if kind == "call" else _stream)(where, hook, is_async)
+
+
+def _hook(reference: str):
+    module, name = reference.split(":")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def _ours(function) -> bool:
+    wrapper = getattr(function, "_self_wrapper", None) if isinstance(function, wrapt.BaseObjectProxy) else None
+    return getattr(wrapper, "__module__", None) == __name__
+
+
+def _find(module, path: str):
+    owner = module
+    *parents, name = path.split(".")
+    for parent in parents:
+        owner = getattr(owner, parent, None)
+        if owner is None:
+            return None
+    return (owner, name) if hasattr(owner, name) else None
+
+
+class LangChainInstrumentor(BaseInstrumentor):
+    """Spans and GenAI metrics for LangChain chat models and tools and LangGraph agents."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._patched: list[tuple[object, str]] = []
+        self._active = False
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def _instrument(self, **kwargs) -> None:
+        self._active = True
+        by_module: dict[str, list] = {}
+        for kind, targets in (("call", _CALLS), ("stream", _STREAMS), ("observer", _OBSERVERS)):
+            for module_name, path, hook in targets:
+                by_module.setdefault(module_name, []).append((kind, path, hook))
+        for module_name, patches in by_module.items():
+            wrapt.register_post_import_hook(functools.partial(self._patch_module, patches), module_name)
+
+    def _patch_module(self, patches, module) -> None:
+        if not self._active:  # uninstrumented since the hook was registered
+            return
+        for kind, path, hook in patches:
+            # this runs inside the program's own import statement: our fault must not fail it
+            guard.run(f"{module.__name__}.{path}", self._patch, kind, module, path, hook)
+
+    def _patch(self, kind: str, module, path: str, hook: str) -> None:
+        found = _find(module, path)
+        if found is None:
+            return  # absent in this version
+        if not _ours(getattr(*found)):
+            wrapt.wrap_function_wrapper(*found, _wrapper(kind, f"{module.__name__}.{path}", _hook(hook)))
+        # a re-export of a function already wrapped in its own module holds our wrapper too:
+        # recorded either way, so that uninstrument restores both names
+        self._patched.append(found)
+
+    def _uninstrument(self, **kwargs) -> None:
+        self._active = False
+        while self._patched:
+            owner, name = self._patched.pop()
+            unwrap(owner, name)

@@ -47,6 +47,7 @@ bench-tools:
 bench: venv tools collector bench-tools
 	$(PY) bench/redaction_bench.py
 	$(PY) bench/agent_os_bench.py
+	$(PY) bench/langchain_bench.py
 	$(PY) bench/collector_bench.py
 
 clean:

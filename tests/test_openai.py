@@ -420,7 +420,7 @@ def calls():
 calls()
 Ours().uninstrument()
 from openai.resources.responses.responses import Responses
-from agent_os_otel.instrumentation.stacking import foreign_instrumentation, wrapped_by_us
+from agent_os_otel.instrumentation.patching import foreign_instrumentation, wrapped_by_us
 print(wrapped_by_us(Responses, "create"), foreign_instrumentation(Responses, "create"))
 calls()  # theirs alone, still working
 """, instrument=(), PYTHONPATH=str(openllmetry))

@@ -38,10 +38,14 @@ def langgraph_agent() -> None:
 
 
 def openai_agents_sdk() -> None:
-    from agents import Agent, OpenAIChatCompletionsModel, Runner, function_tool, set_tracing_export_api_key
+    from agents import Agent, OpenAIChatCompletionsModel, Runner, function_tool, set_trace_processors
     from openai import AsyncOpenAI
 
-    set_tracing_export_api_key("")  # the SDK's own exporter would try api.openai.com: not from here
+    from agent_os_otel.instrumentation.openai_agents import OpenAIAgentsInstrumentor
+
+    # The SDK's default processor exports to api.openai.com; keep only the OTel bridge, as the README
+    # tells users to (inert when the openai_agents instrumentor is off).
+    set_trace_processors([OpenAIAgentsInstrumentor().processor])
     model = OpenAIChatCompletionsModel(model="gpt-4o", openai_client=AsyncOpenAI())
     agent = Agent(name="assistant", instructions="Be brief.", model=model, tools=[function_tool(get_weather)])
     asyncio.run(Runner.run(agent, "weather in Rome?"))

@@ -10,15 +10,12 @@ What each hook point records is in `hooks`; this module only says where the hook
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection
 
-import wrapt
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from . import hooks
 from ..guard import Guard
-from ..stacking import mark, unwrap_ours, wrapped_by_us
+from ..patching import PatchingInstrumentor
 from .package import _instruments
 
 # (module, attribute path, hook, is the function async)
@@ -114,59 +111,22 @@ def _observer(where: str, observe, when: str):
     return wrapper
 
 
-def _find(module, path: str):
-    """(owner, attribute name) for a dotted ``path`` inside ``module``, or None when it is not there
-    (ChromaDBAdapter only exists with chromadb installed, for instance)."""
-    owner = module
-    *parents, name = path.split(".")
-    for parent in parents:
-        owner = getattr(owner, parent, None)
-        if owner is None:
-            return None
-    return (owner, name) if hasattr(owner, name) else None
+class AgentOsInstrumentor(PatchingInstrumentor):
+    """Spans, metrics and audit records for the Agent OS kernel, from outside the kernel."""
 
-
-class AgentOsInstrumentor(BaseInstrumentor):
-    """Spans, metrics and audit records for the Agent OS kernel, from outside the kernel.
-
-    Patching waits for the program to import each kernel module (wrapt post-import hooks): a program
-    that never imports the kernel never pays for importing it, and one that does is patched before
-    its first call.
-    """
-
-    # No __init__: BaseInstrumentor is a singleton and ``AgentOsInstrumentor()`` re-runs __init__ on it, which
-    # would forget what an earlier ``AgentOsInstrumentor().instrument()`` patched.
-    _patched: list[tuple[object, str]]
-    _active = False
+    guard = guard
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
-    def _instrument(self, **kwargs) -> None:
-        self._active = True
-        self._patched = []
-        by_module: dict[str, list] = {}
+    def targets(self):
         for module_name, path, hook, is_async in _TARGETS:
-            make = _async_wrapper if is_async else _sync_wrapper
-            by_module.setdefault(module_name, []).append((path, make(f"{module_name}.{path}", hook)))
+            wrapper = (_async_wrapper if is_async else _sync_wrapper)(f"{module_name}.{path}", hook)
+            yield module_name, path, lambda owner, name, wrapper=wrapper: wrapper
         for module_name, path, observe, when in _OBSERVERS:
-            by_module.setdefault(module_name, []).append(
-                (path, _observer(f"{module_name}.{path}", observe, when)))
-        for module_name, patches in by_module.items():
-            wrapt.register_post_import_hook(functools.partial(self._patch_module, patches), module_name)
+            wrapper = _observer(f"{module_name}.{path}", observe, when)
+            yield module_name, path, lambda owner, name, wrapper=wrapper: wrapper
+
+    def _instrument(self, **kwargs) -> None:
+        super()._instrument(**kwargs)
         hooks.publish_cache_hits()
-
-    def _patch_module(self, patches, module) -> None:
-        if not self._active:  # uninstrumented since the hook was registered
-            return
-        for path, wrapper in patches:
-            found = _find(module, path)
-            if found is None or wrapped_by_us(*found):
-                continue  # absent in this version, or already ours
-            wrapt.wrap_function_wrapper(*found, mark(wrapper))
-            self._patched.append(found)
-
-    def _uninstrument(self, **kwargs) -> None:
-        self._active = False
-        while self._patched:
-            unwrap_ours(*self._patched.pop())

@@ -32,11 +32,9 @@ import sys
 from collections.abc import Collection
 from contextlib import contextmanager
 
-import wrapt
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
-from opentelemetry.instrumentation.utils import unwrap
 
 from ..guard import Guard
+from ..patching import PatchingInstrumentor
 from .package import _instruments
 
 # (module, attribute path, hook "module:Class" in this package). Hooks are imported when the
@@ -218,60 +216,19 @@ def _hook(reference: str):
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
-def _ours(function) -> bool:
-    wrapper = getattr(function, "_self_wrapper", None) if isinstance(function, wrapt.BaseObjectProxy) else None
-    return getattr(wrapper, "__module__", None) == __name__
-
-
-def _find(module, path: str):
-    owner = module
-    *parents, name = path.split(".")
-    for parent in parents:
-        owner = getattr(owner, parent, None)
-        if owner is None:
-            return None
-    return (owner, name) if hasattr(owner, name) else None
-
-
-class LangChainInstrumentor(BaseInstrumentor):
+class LangChainInstrumentor(PatchingInstrumentor):
     """Spans and GenAI metrics for LangChain chat models and tools and LangGraph agents."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._patched: list[tuple[object, str]] = []
-        self._active = False
+    guard = guard
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
-    def _instrument(self, **kwargs) -> None:
-        self._active = True
-        by_module: dict[str, list] = {}
+    def targets(self):
         for kind, targets in (("call", _CALLS), ("stream", _STREAMS), ("observer", _OBSERVERS)):
             for module_name, path, hook in targets:
-                by_module.setdefault(module_name, []).append((kind, path, hook))
-        for module_name, patches in by_module.items():
-            wrapt.register_post_import_hook(functools.partial(self._patch_module, patches), module_name)
+                yield module_name, path, functools.partial(_make_wrapper, kind, f"{module_name}.{path}", hook)
 
-    def _patch_module(self, patches, module) -> None:
-        if not self._active:  # uninstrumented since the hook was registered
-            return
-        for kind, path, hook in patches:
-            # this runs inside the program's own import statement: our fault must not fail it
-            guard.run(f"{module.__name__}.{path}", self._patch, kind, module, path, hook)
 
-    def _patch(self, kind: str, module, path: str, hook: str) -> None:
-        found = _find(module, path)
-        if found is None:
-            return  # absent in this version
-        if not _ours(getattr(*found)):
-            wrapt.wrap_function_wrapper(*found, _wrapper(kind, f"{module.__name__}.{path}", _hook(hook)))
-        # a re-export of a function already wrapped in its own module holds our wrapper too:
-        # recorded either way, so that uninstrument restores both names
-        self._patched.append(found)
-
-    def _uninstrument(self, **kwargs) -> None:
-        self._active = False
-        while self._patched:
-            owner, name = self._patched.pop()
-            unwrap(owner, name)
+def _make_wrapper(kind: str, where: str, hook: str, owner, name: str):
+    return _wrapper(kind, where, _hook(hook))

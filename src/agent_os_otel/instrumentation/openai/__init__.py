@@ -30,13 +30,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection
 
-import wrapt
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from . import wrappers
 from .package import _instruments
 from .request import CHAT, EMBEDDINGS, RESPONSES
-from ..stacking import mark, unwrap_ours, wrapped_by_us
+from ..patching import PatchingInstrumentor
+from .guarded import guard
 
 _CHAT_MODULE = "openai.resources.chat.completions.completions"
 _RESPONSES_MODULE = "openai.resources.responses.responses"
@@ -62,44 +61,16 @@ _OBSERVED = (  # (module, class, method, wrapper): no span of their own
 )
 
 
-class OpenAIInstrumentor(BaseInstrumentor):
-    """Model spans, GenAI metrics and retry events for the OpenAI SDK.
+class OpenAIInstrumentor(PatchingInstrumentor):
+    """Model spans, GenAI metrics and retry events for the OpenAI SDK."""
 
-    Patching waits for the program to import each SDK module (wrapt post-import hooks), so a program
-    that never imports openai never pays for it.
-    """
-
-    # No __init__: BaseInstrumentor is a singleton and ``OpenAIInstrumentor()`` re-runs __init__ on it, which
-    # would forget what ``OpenAIInstrumentor().instrument()`` patched before ``OpenAIInstrumentor().uninstrument()``.
-    _patched: list[tuple[type, str]]
-    _active = False
+    guard = guard
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
-    def _instrument(self, **kwargs) -> None:
-        self._active = True
-        self._patched = []
-        by_module: dict[str, list] = {}
+    def targets(self):
         for module_name, cls, method, api, is_async in _MODEL_CALLS:
-            by_module.setdefault(module_name, []).append(
-                (cls, method, functools.partial(wrappers.model_call, api, is_async=is_async)))
+            yield module_name, f"{cls}.{method}", functools.partial(wrappers.model_call, api, is_async=is_async)
         for module_name, cls, method, wrapper in _OBSERVED:
-            by_module.setdefault(module_name, []).append((cls, method, lambda owner, name, w=wrapper: w))
-        for module_name, patches in by_module.items():
-            wrapt.register_post_import_hook(functools.partial(self._patch_module, patches), module_name)
-
-    def _patch_module(self, patches, module) -> None:
-        if not self._active:  # uninstrumented since the hook was registered
-            return
-        for cls, method, make_wrapper in patches:
-            owner = getattr(module, cls, None)
-            if owner is None or method not in vars(owner) or wrapped_by_us(owner, method):
-                continue  # absent in this version, or already ours
-            wrapt.wrap_function_wrapper(owner, method, mark(make_wrapper(owner, method)))
-            self._patched.append((owner, method))
-
-    def _uninstrument(self, **kwargs) -> None:
-        self._active = False
-        while self._patched:
-            unwrap_ours(*self._patched.pop())
+            yield module_name, f"{cls}.{method}", lambda owner, name, wrapper=wrapper: wrapper

@@ -11,7 +11,7 @@ import sys
 from .. import genai
 from . import request, result, streams
 from .guarded import guard, owning
-from ..stacking import foreign_instrumentation
+from ..patching import foreign_instrumentation
 
 tracer = genai.tracer_for("openai")
 

@@ -62,7 +62,7 @@ ATTR_GUARDRAIL_TRIGGERED = "agent_os.guardrail.triggered"
 """True when the guardrail's tripwire fired (the run then stops with a *GuardrailTripwireTriggered error)."""
 
 # GenAI semantic conventions (kept here so the whole vocabulary is in one file).
-GEN_AI_SEMCONV_VERSION = "1.40.0"
+GEN_AI_SEMCONV_VERSION = "1.41.0"
 """The GenAI semantic conventions our framework instrumentations follow; their spans carry this schema URL."""
 GEN_AI_SCHEMA_URL = f"https://opentelemetry.io/schemas/{GEN_AI_SEMCONV_VERSION}"
 

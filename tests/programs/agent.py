@@ -50,8 +50,8 @@ def main() -> None:
 
 
 def chat(planted: list[str]) -> list[dict]:
-    """One LangChain chat model call (langchain-core's fake model) with the planted texts as the prompt;
-    returns the model spans it produced, as exported."""
+    """One LangChain chat model call (langchain-core's fake model) with the planted texts in the prompt
+    and the answer; returns the model spans it produced, as exported."""
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -59,7 +59,9 @@ def chat(planted: list[str]) -> list[dict]:
 
     exported = InMemorySpanExporter()
     trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(exported))
-    GenericFakeChatModel(messages=iter([AIMessage(content="done")])).invoke(" ".join(planted) or "hello")
+    # each planted text is one message of the prompt, and the model's answer repeats them all
+    answer = AIMessage(content=" ".join(planted) or "done")
+    GenericFakeChatModel(messages=iter([answer])).invoke([("user", text) for text in planted or ["hello"]])
     return [{"name": s.name, "scope": s.instrumentation_scope.name, "attrs": dict(s.attributes)}
             for s in exported.get_finished_spans() if s.attributes.get("gen_ai.operation.name") == "chat"]
 

@@ -17,10 +17,11 @@ $(VENV_STAMP): pyproject.toml
 
 venv: $(VENV_STAMP)
 
-# promtool and the Prometheus server come with Debian's prometheus package; Zipkin is a jar;
+# promtool and the Prometheus server come with Debian's prometheus package, amtool and Alertmanager
+# with prometheus-alertmanager; Zipkin is a jar;
 # Jaeger (v2) is built once from the Go module proxy.
 tools:
-	@scripts/ensure-debian-packages.sh promtool:prometheus
+	@scripts/ensure-debian-packages.sh promtool:prometheus amtool:prometheus-alertmanager
 	@scripts/fetch-zipkin.sh
 	@scripts/build-jaeger.sh
 

@@ -1,0 +1,45 @@
+"""Model calls for the model-call dashboard: LangChain chat models (langchain-core's fake, with usage as a
+provider reports it) called in rounds, so gen_ai.client.* counters grow while Prometheus scrapes; one
+call per round fails, as a provider timeout does.
+
+argv: facts file, then optional --rounds N (default 4) and --pause SECONDS between rounds (default 1.2).
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests.support, as the test suite sees it
+
+from harness import finish
+
+from tests.support.langchain_fakes import ChatFake, reply
+
+MODELS = {"fake-gpt": (40, 12), "fake-claude": (90, 30)}  # model -> (input, output) tokens per call
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("facts")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--pause", type=float, default=1.2)
+    args, _ = parser.parse_known_args()
+    calls = failures = 0
+    for round_number in range(args.rounds):
+        if round_number:
+            time.sleep(args.pause)
+        for model, (input_tokens, output_tokens) in MODELS.items():
+            chat = ChatFake(model=model, messages=iter([reply("ok", input_tokens, output_tokens)]))
+            chat.invoke("status?")
+            calls += 1
+        failing = ChatFake(model="fake-gpt", messages=iter([TimeoutError("the provider timed out")]))
+        try:  # one failed call per round, for the errors panel (recorded with error.type)
+            failing.invoke("status?")
+        except TimeoutError:
+            failures += 1
+    finish({"calls": calls, "failures": failures})
+
+
+if __name__ == "__main__":
+    main()

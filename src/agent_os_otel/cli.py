@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import audit, catalogue, doctor, settings
+from . import alerting, audit, catalogue, doctor, settings
 from .version import __version__
 
 
@@ -68,6 +68,18 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.ok else 1
 
 
+def _alerts_render(args: argparse.Namespace) -> int:
+    try:
+        config = alerting.AlertConfig.load(args.config)
+    except alerting.AlertConfigError as exc:
+        print(f"agent-os-otel alerts render: {exc}", file=sys.stderr)
+        return 2
+    for path in config.render(args.out, source=args.config):
+        print(f"wrote {path}")
+    print(config.key_note())
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -116,6 +128,14 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--expect-last-seq", type=_positive_int,
                         help="the seq the trail must end at (detects records cut from the end)")
     verify.set_defaults(run=_audit_verify)
+
+    alerts_parser = commands.add_parser("alerts", help="render Prometheus rules and Alertmanager config")
+    alerts_commands = alerts_parser.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
+    render = alerts_commands.add_parser(
+        "render", help=f"write {alerting.RULES_FILE} and {alerting.ALERTMANAGER_FILE} from an alert config")
+    render.add_argument("--config", required=True, help="alert config YAML (provider, routing_key, rules)")
+    render.add_argument("--out", required=True, help="directory to write the two files into")
+    render.set_defaults(run=_alerts_render)
     return top
 
 

@@ -2,7 +2,9 @@
 
 1. The quickstart with no collector: the distro's embedded default (readable spans on stderr, JSON
    logs on stdout, an in-process /metrics endpoint, scraped here as Prometheus would).
-2. The Agent OS example through the full local stack, started natively on loopback: our collector,
+2. A LangGraph agent governed by Agent OS (scripted model, no network): its span tree with the policy
+   checks under their tools, the gen_ai.* metrics, and the audit records of its decisions.
+3. The Agent OS example through the full local stack, started natively on loopback: our collector,
    a Zipkin server, Jaeger and Prometheus; the summary is read back from each of them, and the collector's
    audit trail is verified. Everything stops on exit.
 """
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 import shutil
 import socket
@@ -54,7 +57,8 @@ def section(title: str, body: str) -> None:
 def run(example: str, name: str, wanted: str) -> tuple[int, str, str, str, str]:
     """Run one example with --hold, scrape /metrics once it has done its work, then let it exit."""
     work = OUT / name
-    work.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)  # each run's files only (the audit file appends)
+    work.mkdir(parents=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENT_OS_OTEL_"))}
     env.update(AGENT_OS_OTEL_PROMETHEUS_PORT=str(port), AGENT_OS_OTEL_LOG_OUTPUT="both",
@@ -83,6 +87,41 @@ def quickstart() -> int:
     section("traces: one line per span (stderr)", "\n".join(l for l in stderr.splitlines() if l.startswith("[span]")))
     section("logs: JSON lines (stdout and agent.log)", stdout)
     section("metrics scraped from /metrics (agent_os_*, buckets left out)", "\n".join(agent_os_lines(metrics)))
+    return code
+
+
+def span_tree(lines: list[str]) -> str:
+    """The console exporter's one-line spans as indented trees: name, duration, status."""
+    spans = []
+    for line in lines:
+        fields = dict(part.split("=", 1) for part in line.split(" trace_id=", 1)[1].split(" ") if "=" in part)
+        spans.append((line[len("[span] "):line.index(" trace_id=")], fields["span_id"], fields["parent"],
+                      fields["status"].split("(")[0]))
+    children = collections.defaultdict(list)
+    for span in spans:
+        children[span[2]].append(span)
+    out: list[str] = []
+
+    def walk(parent: str, depth: int) -> None:
+        for title, span_id, _, status in children[parent]:
+            out.append(f"{'  ' * depth}{title}" + ("" if status == "UNSET" else f"  [{status}]"))
+            walk(span_id, depth + 1)
+
+    walk("-", 0)
+    return "\n".join(out)
+
+
+def langgraph_agent() -> int:
+    code, _, stderr, _, metrics = run("examples/langgraph_agent.py", "langgraph",
+                                      "gen_ai_client_operation_duration_seconds_count")
+    section("traces: the LangGraph agent's span trees, policy checks under their tools (from stderr)",
+            span_tree([line for line in stderr.splitlines() if line.startswith("[span]")]))
+    section("metrics: gen_ai.* from /metrics (buckets left out)",
+            "\n".join(line for line in metrics.splitlines() if line.startswith("gen_ai_") and "_bucket" not in line))
+    records = [json.loads(line) for line in (OUT / "langgraph" / "agent-os-audit.jsonl").read_text().splitlines()]
+    section("audit records of its policy decisions (agent-os-audit.jsonl)",
+            "\n".join(f"{r['decision']:<5} {r['action']:<16} {r['rule_id']:<24} {r['reason'][:60]}"
+                      for r in records[-8:]))
     return code
 
 
@@ -146,7 +185,7 @@ def agent_os_full_stack() -> int:
 
 
 def main() -> int:
-    codes = [quickstart(), agent_os_full_stack()]
+    codes = [quickstart(), langgraph_agent(), agent_os_full_stack()]
     print(f"\nEverything the agents wrote is in {OUT}/. Exit codes: {codes}.")
     print("Next: point an agent at a collector with OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317, "
           "or check a set-up with `.venv/bin/agent-os-otel doctor`.")

@@ -3,6 +3,7 @@
 LangGraph's create_react_agent and LangChain's create_agent, sync and async, streams, opt-in content
 capture, Agent OS policy checks under the tool they decide about, uninstrument, and our faults."""
 
+import json
 import textwrap
 
 from agent_os_otel import catalogue as c
@@ -389,3 +390,37 @@ def test_uninstrument_restores_and_our_faults_never_reach_user_code(tmp_path):
     warnings = [line for line in t["stderr"].splitlines() if "internal error in the langchain instrumentation" in line]
     assert warnings and len(warnings) == len(set(warnings)), warnings  # once per place
     assert all("instrumentation bug" in line for line in warnings)
+
+
+def test_the_langgraph_example_under_opentelemetry_instrument(tmp_path):
+    """examples/langgraph_agent.py, zero-code: one tree per run, Agent OS's checks under their tools, the
+    refused tool's span an error, gen_ai.* metrics on /metrics, one audit record per decision."""
+    from tests.support.run import clean_env, free_port, run_instrumented
+
+    example = ROOT / "examples" / "langgraph_agent.py"
+    assert not [line for line in example.read_text().splitlines()
+                if line.startswith(("import agent_os_otel", "from agent_os_otel"))], "must be zero-code"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/metrics"
+    run = run_instrumented(tmp_path, clean_env(AGENT_OS_OTEL_PROMETHEUS_PORT=str(port)), program=example,
+                           scrape=(url,), wait_for_metric="gen_ai_client_token_usage_count")
+    assert run.returncode == 0, run.stderr
+    spans = {}
+    for line in run.stderr.splitlines():
+        if line.startswith("[span] "):
+            fields = dict(part.split("=", 1) for part in line.split(" trace_id=", 1)[1].split(" ") if "=" in part)
+            name = line[len("[span] "):line.index(" trace_id=")].rsplit(" ", 1)[0]  # without the duration
+            spans[fields["span_id"]] = (name, fields["parent"], fields["status"])
+    names = {span_id: name for span_id, (name, _, _) in spans.items()}
+
+    def under(name: str) -> list[str]:
+        return sorted(names[s] for s, (_, parent, _) in spans.items() if names.get(parent) == name)
+
+    assert under("execute_tool web_search") == ["policy.evaluate"] * 2  # allowlist check + pre_execute
+    assert under("execute_tool shell") == ["policy.evaluate"]
+    assert [status for s, (_, _, status) in spans.items() if names[s] == "execute_tool shell"][0].startswith("ERROR")
+    assert list(names.values()).count("invoke_agent analyst") == 2 and list(names.values()).count("chat scripted-gpt") == 4
+    metrics = run.scrapes[url][1]
+    assert 'gen_ai_client_token_usage_sum{gen_ai_operation_name="chat"' in metrics
+    audit = [json.loads(line) for line in (tmp_path / "agent-os-audit.jsonl").read_text().splitlines()]
+    assert [(r["action"], r["decision"]) for r in audit if r["action"] == "shell"] == [("shell", "deny")]

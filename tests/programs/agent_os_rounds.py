@@ -7,29 +7,22 @@ Prometheus scrapes, as with agents that keep working.
 argv: facts file, then optional --rounds N (default 4) and --pause SECONDS between rounds (default 1.2).
 """
 
-import argparse
 import asyncio
 import runpy
-import time
 from pathlib import Path
 
-from harness import finish
+from harness import finish, rounds
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agent_os_agent.py"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("facts")
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--pause", type=float, default=1.2)
-    args, _ = parser.parse_known_args()
     example = runpy.run_path(str(EXAMPLE), run_name="agent_os_example")
-    for round_number in range(args.rounds):
-        if round_number:
-            time.sleep(args.pause)
+    done = 0
+    for _ in rounds():
         asyncio.run(example["main"](False))
-    finish({"rounds": args.rounds})
+        done += 1
+    finish({"rounds": done})
 
 
 if __name__ == "__main__":

@@ -5,14 +5,12 @@ call per round fails, as a provider timeout does.
 argv: facts file, then optional --rounds N (default 4) and --pause SECONDS between rounds (default 1.2).
 """
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests.support, as the test suite sees it
 
-from harness import finish
+from harness import finish, rounds
 
 from tests.support.langchain_fakes import ChatFake, reply
 
@@ -20,15 +18,8 @@ MODELS = {"fake-gpt": (40, 12), "fake-claude": (90, 30)}  # model -> (input, out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("facts")
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--pause", type=float, default=1.2)
-    args, _ = parser.parse_known_args()
     calls = failures = 0
-    for round_number in range(args.rounds):
-        if round_number:
-            time.sleep(args.pause)
+    for _ in rounds():
         for model, (input_tokens, output_tokens) in MODELS.items():
             chat = ChatFake(model=model, messages=iter([reply("ok", input_tokens, output_tokens)]))
             chat.invoke("status?")

@@ -4,8 +4,11 @@ argv[1] is the facts file; with --hold the program keeps running (and serving /m
 standard input closes, so the test can scrape it as Prometheus would.
 """
 
+import argparse
 import json
 import sys
+import time
+from collections.abc import Iterator
 
 
 def finish(facts: dict) -> None:
@@ -14,3 +17,17 @@ def finish(facts: dict) -> None:
     if "--hold" in sys.argv:
         sys.stdout.flush()
         sys.stdin.read()
+
+
+def rounds() -> Iterator[int]:
+    """Round numbers for a workload that keeps working while Prometheus scrapes (--rounds N, default 4,
+    --pause SECONDS between rounds, default 1.2): one short burst would show only its final counts."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("facts")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--pause", type=float, default=1.2)
+    args, _ = parser.parse_known_args()
+    for round_number in range(args.rounds):
+        if round_number:
+            time.sleep(args.pause)
+        yield round_number

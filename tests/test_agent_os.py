@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from agent_os_otel import catalogue as c
 from agent_os_otel.audit import AuditLog
-from tests.support.run import ROOT, clean_env, free_port, run_instrumented
+from tests.support.run import ROOT, clean_env, free_port, run_example, run_instrumented
 
 SCENARIO = ROOT / "tests" / "programs" / "agent_os_scenario.py"
 
@@ -168,18 +168,11 @@ def test_audit_query_rejects_bad_arguments_clearly(tmp_path):
 
 
 def test_example_under_opentelemetry_instrument_shows_the_whole_catalogue(tmp_path):
-    example = ROOT / "examples" / "agent_os_agent.py"
-    assert not [line for line in example.read_text().splitlines()
-                if line.startswith(("import agent_os_otel", "from agent_os_otel"))], "must be zero-code"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/metrics"
-    run = run_instrumented(tmp_path, clean_env(AGENT_OS_OTEL_PROMETHEUS_PORT=str(port)), program=example,
-                           scrape=(url,), wait_for_metric="agent_os_verifications_total")
-    assert run.returncode == 0, run.stderr
+    run, metrics = run_example(tmp_path, "agent_os_agent.py", "agent_os_verifications_total")
     span_names = set(re.findall(r"^\[span\] (\S+)", run.stderr, re.M))
     assert span_names == {c.SPAN_AGENT_EXECUTE, c.SPAN_POLICY_EVALUATE, c.SPAN_MEMORY_STORE, c.SPAN_MEMORY_RETRIEVE,
                           c.SPAN_VERIFICATION_CHECK, c.SPAN_SIGNAL_DISPATCH}
-    found = samples(run.scrapes[url][1])
+    found = samples(metrics)
     from tests.test_metrics import PROMETHEUS_NAMES
     agent_os_names = [name for otel, name in PROMETHEUS_NAMES.items() if otel.startswith("agent_os.")]
     assert len(agent_os_names) == 14

@@ -7,7 +7,7 @@ import json
 import textwrap
 
 from agent_os_otel import catalogue as c
-from tests.support.run import ROOT
+from tests.support.run import ROOT, run_example
 from tests.support.telemetry import children, named, run_program, tree
 
 SETUP = f"""
@@ -395,16 +395,7 @@ def test_uninstrument_restores_and_our_faults_never_reach_user_code(tmp_path):
 def test_the_langgraph_example_under_opentelemetry_instrument(tmp_path):
     """examples/langgraph_agent.py, zero-code: one tree per run, Agent OS's checks under their tools, the
     refused tool's span an error, gen_ai.* metrics on /metrics, one audit record per decision."""
-    from tests.support.run import clean_env, free_port, run_instrumented
-
-    example = ROOT / "examples" / "langgraph_agent.py"
-    assert not [line for line in example.read_text().splitlines()
-                if line.startswith(("import agent_os_otel", "from agent_os_otel"))], "must be zero-code"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/metrics"
-    run = run_instrumented(tmp_path, clean_env(AGENT_OS_OTEL_PROMETHEUS_PORT=str(port)), program=example,
-                           scrape=(url,), wait_for_metric="gen_ai_client_token_usage_count")
-    assert run.returncode == 0, run.stderr
+    run, metrics = run_example(tmp_path, "langgraph_agent.py", "gen_ai_client_token_usage_count")
     spans = {}
     for line in run.stderr.splitlines():
         if line.startswith("[span] "):
@@ -420,7 +411,6 @@ def test_the_langgraph_example_under_opentelemetry_instrument(tmp_path):
     assert under("execute_tool shell") == ["policy.evaluate"]
     assert [status for s, (_, _, status) in spans.items() if names[s] == "execute_tool shell"][0].startswith("ERROR")
     assert list(names.values()).count("invoke_agent analyst") == 2 and list(names.values()).count("chat scripted-gpt") == 4
-    metrics = run.scrapes[url][1]
     assert 'gen_ai_client_token_usage_sum{gen_ai_operation_name="chat"' in metrics
     audit = [json.loads(line) for line in (tmp_path / "agent-os-audit.jsonl").read_text().splitlines()]
     assert [(r["action"], r["decision"]) for r in audit if r["action"] == "shell"] == [("shell", "deny")]

@@ -107,3 +107,17 @@ def run_python(tmp_path: Path, code: str, timeout: float = 60, **env: str) -> su
     script.write_text(code)
     return subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=clean_env(**env), text=True,
                           capture_output=True, timeout=timeout)
+
+
+def run_example(tmp_path: Path, name: str, wait_for_metric: str) -> tuple[Run, str]:
+    """examples/<name> as users run it (zero-code: it must not import us), held until /metrics shows
+    ``wait_for_metric``; returns the run and the scraped /metrics text."""
+    example = ROOT / "examples" / name
+    assert not [line for line in example.read_text().splitlines()
+                if line.startswith(("import agent_os_otel", "from agent_os_otel"))], f"{name} must be zero-code"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/metrics"
+    run = run_instrumented(tmp_path, clean_env(AGENT_OS_OTEL_PROMETHEUS_PORT=str(port)), program=example,
+                           scrape=(url,), wait_for_metric=wait_for_metric)
+    assert run.returncode == 0, run.stderr
+    return run, run.scrapes[url][1]

@@ -19,7 +19,6 @@ import logging
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
@@ -30,6 +29,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from .. import catalogue as c
 from .. import redaction, settings
+from .guard import Guard
 from ..instruments import instruments
 from ..version import __version__
 
@@ -137,6 +137,46 @@ def _json(value: Any) -> str:
 # -- operations ------------------------------------------------------------------------------------
 
 
+class Activation:
+    """``with op.active():`` the span is current, and the owner of its kind, while the block runs.
+
+    A class rather than a generator-based context manager: wrappers enter one per call and per stream
+    step, so it is on the hot path. With a ``guard``, a fault in entering or leaving is ours: logged
+    once, and the wrapped code runs regardless.
+    """
+
+    __slots__ = ("_op", "_guard", "_where", "_tokens")
+
+    def __init__(self, op: Operation | None, guard: Guard | None = None, where: str = "") -> None:
+        self._op = op
+        self._guard = guard
+        self._where = where
+        self._tokens = None
+
+    def __enter__(self):
+        if self._op is not None:
+            self._tokens = self._guard.run(self._where, self._enter) if self._guard else self._enter()
+        return self._op
+
+    def __exit__(self, *exc_info) -> bool:
+        if self._tokens is not None:
+            if self._guard:
+                self._guard.run(self._where, self._exit)
+            else:
+                self._exit()
+        return False
+
+    def _enter(self) -> tuple:
+        op = self._op
+        return context.attach(op.context), _open[op.kind].set(op)
+
+    def _exit(self) -> None:
+        token, owner_token = self._tokens
+        self._tokens = None
+        _open[self._op.kind].reset(owner_token)
+        context.detach(token)
+
+
 class Operation:
     """One GenAI span: a model call, a tool execution or an agent invocation.
 
@@ -162,15 +202,8 @@ class Operation:
         self._attempts = 0
 
     # -- context --
-    @contextmanager
-    def active(self):
-        token = context.attach(self.context)
-        owner_token = _open[self.kind].set(self)
-        try:
-            yield self
-        finally:
-            _open[self.kind].reset(owner_token)
-            context.detach(token)
+    def active(self, guard: Guard | None = None, where: str = "") -> Activation:
+        return Activation(self, guard, where)
 
     def attach(self, owner: bool = True) -> tuple:
         """``active()`` for frameworks that report a span's start and end in two callbacks (a tracing
@@ -201,16 +234,18 @@ class Operation:
     def set_response(self, *, model: str | None = None, response_id: str | None = None,
                      finish_reasons: Sequence[str] | None = None, input_tokens: int | None = None,
                      output_tokens: int | None = None) -> None:
-        self.set(c.ATTR_GEN_AI_RESPONSE_MODEL, model)
-        self.set(c.ATTR_GEN_AI_RESPONSE_ID, response_id)
-        if finish_reasons:
-            self.set(c.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, tuple(str(r) for r in finish_reasons))
+        if self.ended:
+            return
         if input_tokens is not None:
-            self._input_tokens = int(input_tokens)
-            self.set(c.ATTR_GEN_AI_USAGE_INPUT_TOKENS, self._input_tokens)
+            self._input_tokens = input_tokens = int(input_tokens)
         if output_tokens is not None:
-            self._output_tokens = int(output_tokens)
-            self.set(c.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, self._output_tokens)
+            self._output_tokens = output_tokens = int(output_tokens)
+        fields = {c.ATTR_GEN_AI_RESPONSE_MODEL: model, c.ATTR_GEN_AI_RESPONSE_ID: response_id,
+                  c.ATTR_GEN_AI_RESPONSE_FINISH_REASONS: tuple(map(str, finish_reasons)) if finish_reasons else None,
+                  c.ATTR_GEN_AI_USAGE_INPUT_TOKENS: input_tokens, c.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS: output_tokens}
+        known = {key: value for key, value in fields.items() if value is not None}
+        self.span.set_attributes(known)  # one call: the SDK takes its lock and checks limits once
+        self.attributes.update(known)
 
     def retry(self, status_code: int | None, error: str | None) -> None:
         """A failed attempt the SDK is about to retry: one span event per attempt."""
@@ -283,9 +318,8 @@ class _Within:
         self.owner = owner
         self.span = owner.span if owner is not None else trace.get_current_span()
 
-    @contextmanager
-    def active(self):
-        yield self
+    def active(self, guard: Guard | None = None, where: str = "") -> Activation:
+        return Activation(None, guard, where)
 
     def set(self, key: str, value: Any) -> None:
         if self.owner is not None:

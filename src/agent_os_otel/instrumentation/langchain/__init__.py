@@ -30,9 +30,9 @@ import functools
 import importlib
 import sys
 from collections.abc import Collection
-from contextlib import contextmanager
 
 
+from .. import genai
 from ..guard import Guard
 from ..patching import PatchingInstrumentor
 from .package import _instruments
@@ -77,16 +77,10 @@ def _other_vendor_active() -> bool:
     return bool(getattr(instrumentor, "is_instrumented_by_opentelemetry", False))
 
 
-@contextmanager
 def _active(where: str, op):
     """``op.active()`` (nothing for no op), except that a fault in it is ours: the wrapped code runs regardless."""
-    manager = guard.run(where, op.active) if op is not None else None
-    entered = manager is not None and guard.run(where, manager.__enter__) is not None
-    try:
-        yield
-    finally:
-        if entered:
-            guard.run(where, manager.__exit__, None, None, None)
+    op = getattr(op, "op", op)  # a factory's Creation holds its operation
+    return genai.Activation(op if isinstance(op, genai.Operation) else None, guard, where)
 
 
 def _start(where: str, hook, instance, args, kwargs):
@@ -135,6 +129,7 @@ def _stream(where: str, hook, is_async: bool):
     def steps(instance, args, kwargs, inner):
         run = guard.run(where, hook.start, instance, args, kwargs)
         op = getattr(run, "op", None)
+        step = getattr(run, "step", None)  # what a stream item tells (an agent run's items tell nothing)
         complete, error = False, None
         try:
             while True:
@@ -144,8 +139,8 @@ def _stream(where: str, hook, is_async: bool):
                     except StopIteration:
                         complete = True
                         return
-                if run is not None:
-                    guard.run(where, run.step, item)
+                if step is not None:
+                    guard.run(where, step, item)
                 yield item
         except GeneratorExit:
             with _active(where, op):
@@ -156,12 +151,14 @@ def _stream(where: str, hook, is_async: bool):
             raise
         finally:
             if run is not None:
-                guard.run(where, run.record, complete)
+                if hasattr(run, "record"):
+                    guard.run(where, run.record, complete)
                 guard.run(where, op.end, error)
 
     async def async_steps(instance, args, kwargs, inner):
         run = guard.run(where, hook.start, instance, args, kwargs)
         op = getattr(run, "op", None)
+        step = getattr(run, "step", None)  # what a stream item tells (an agent run's items tell nothing)
         complete, error = False, None
         try:
             while True:
@@ -171,8 +168,8 @@ def _stream(where: str, hook, is_async: bool):
                     except StopAsyncIteration:
                         complete = True
                         return
-                if run is not None:
-                    guard.run(where, run.step, item)
+                if step is not None:
+                    guard.run(where, step, item)
                 yield item
         except GeneratorExit:
             with _active(where, op):
@@ -183,7 +180,8 @@ def _stream(where: str, hook, is_async: bool):
             raise
         finally:
             if run is not None:
-                guard.run(where, run.record, complete)
+                if hasattr(run, "record"):
+                    guard.run(where, run.record, complete)
                 guard.run(where, op.end, error)
 
     def wrapper(wrapped, instance, args, kwargs):

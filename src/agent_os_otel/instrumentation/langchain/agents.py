@@ -47,9 +47,6 @@ class Creation:
         self.op = op
         self.info = info
 
-    def active(self):
-        return self.op.active()
-
     def end(self, exc: BaseException | None = None) -> None:
         self.op.end(exc)
 
@@ -70,16 +67,10 @@ class Factory:
 
 class Run:
     """One run of an agent graph: its span ends when the run's stream does; the updates it streams
-    say nothing the spans inside it do not."""
+    say nothing the spans inside it do not (no ``step``, no ``record``)."""
 
     def __init__(self, op) -> None:
         self.op = op
-
-    def step(self, item) -> None:
-        pass
-
-    def record(self, complete: bool) -> None:
-        pass
 
 
 class AgentRun:

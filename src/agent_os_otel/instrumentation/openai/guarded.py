@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
+from .. import genai
 from ..guard import Guard
 
 guard = Guard("openai")
 
 
-def _enter(op):
-    scope = op.active()
-    scope.__enter__()
-    return scope
-
-
-@contextmanager
-def owning(op):
+def owning(op) -> genai.Activation:
     """``op.active()`` around an SDK call or stream step: the span is current and marked as the model
     span's owner (so inner layers enrich it), and detached again right after."""
-    scope = guard.run("activate span", _enter, op)
-    try:
-        yield
-    finally:
-        if scope is not None:
-            guard.run("deactivate span", scope.__exit__, None, None, None)
+    return genai.Activation(op if isinstance(op, genai.Operation) else None, guard, "activate span")

@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from opentelemetry import baggage, trace
+from opentelemetry import context as otel_context
 from opentelemetry._logs import LogRecord, SeverityNumber, get_logger
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 
 from . import catalogue as c
-from . import exporters, logs
+from . import exporters, logs, redaction
 from .version import __version__
 
 _log = logging.getLogger(__name__)
@@ -44,25 +45,53 @@ _BAGGAGE_CONTEXT = {"user": "user", "user.id": "user", "session_id": "session_id
 
 def _rfc3339(epoch_ns: int) -> str:
     seconds, nanos = divmod(epoch_ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos // 1_000_000:03d}Z"
+    return _second_prefix(seconds) + f".{nanos // 1_000_000:03d}Z"
+
+
+_last_second: tuple[int, str] = (-1, "")
+
+
+def _second_prefix(seconds: int) -> str:
+    """"2026-11-25T07:05:33" for this second; formatted once per second, not once per record."""
+    global _last_second  # pylint: disable=global-statement - a one-entry cache; a race only re-formats
+    cached = _last_second
+    if cached[0] == seconds:
+        return cached[1]
+    prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    _last_second = (seconds, prefix)
+    return prefix
 
 
 _ids = random.Random()  # seeded from os.urandom once; per-record ids must not make a syscall each
 _audit_logger = get_logger(c.SCOPE_NAME + ".audit", __version__)  # follows the global LoggerProvider
+_SEVERITY = {"deny": ("WARN", SeverityNumber.WARN)}
+_INFO = ("INFO", SeverityNumber.INFO)
+_time_ns, _getrandbits, _get_current = time.time_ns, _ids.getrandbits, otel_context.get_current
 
 
 def record_decision(
     *, agent_id: str, action: str, resource: str, decision: str, reason: str, rule_id: str,
-    context: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None, span: trace.Span | None = None,
 ) -> dict:
-    """Emit the audit record of one policy decision, inside the span that made it; returns it."""
-    now = time.time_ns()
-    span_context = trace.get_current_span().get_span_context()
-    entries = baggage.get_all()
-    merged = {target: str(entries[key]) for key, target in _BAGGAGE_CONTEXT.items() if key in entries}
-    merged.update({k: v for k, v in (context or {}).items() if v is not None})
+    """Emit the audit record of one policy decision, inside the span that made it; returns it.
+
+    ``span`` is that span when the caller has it at hand (it must be the current one); by default
+    the current span is looked up.
+    """
+    now = _time_ns()
+    current = _get_current()
+    if span is None:
+        span = trace.get_current_span(current)
+    span_context = span.get_span_context()
+    entries = baggage.get_all(current)
+    merged = {target: str(entries[key]) for key, target in _BAGGAGE_CONTEXT.items() if key in entries} if entries else {}
+    if context:
+        for key, value in context.items():
+            if value is not None:
+                merged[key] = value
+    valid = span_context.is_valid
     record = {
-        "id": f"{_ids.getrandbits(128):032x}",
+        "id": f"{_getrandbits(128):032x}",
         "timestamp": _rfc3339(now),
         "agent_id": agent_id,
         "action": action,
@@ -71,15 +100,17 @@ def record_decision(
         "reason": reason,
         "rule_id": rule_id,
         "context": merged,
-        "trace_id": trace.format_trace_id(span_context.trace_id) if span_context.is_valid else "",
-        "span_id": trace.format_span_id(span_context.span_id) if span_context.is_valid else "",
+        "trace_id": f"{span_context.trace_id:032x}" if valid else "",
+        "span_id": f"{span_context.span_id:016x}" if valid else "",
     }
+    severity_text, severity_number = _SEVERITY.get(decision, _INFO)
     _audit_logger.emit(
         LogRecord(
             timestamp=now,
             observed_timestamp=now,
-            severity_text="WARN" if decision == "deny" else "INFO",
-            severity_number=SeverityNumber.WARN if decision == "deny" else SeverityNumber.INFO,
+            context=current,
+            severity_text=severity_text,
+            severity_number=severity_number,
             body=record,
             attributes={"event.name": c.AUDIT_EVENT_NAME, c.ATTR_POLICY_DECISION: decision, c.ATTR_AGENT_ID: agent_id},
             event_name=c.AUDIT_EVENT_NAME,
@@ -173,6 +204,48 @@ class AuditWriter(LogRecordProcessor):
         self._exporter.shutdown()
 
 
+_GENERATED_SHAPES = {  # fields record_decision makes itself, and the only shape they can have
+    "id": re.compile(r"[0-9a-f]{32}"),
+    "trace_id": re.compile(r"[0-9a-f]{32}|"),
+    "span_id": re.compile(r"[0-9a-f]{16}|"),
+    "timestamp": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"),
+}
+
+
+class AuditRedactingExporter(exporters.RedactingLogExporter):
+    """`RedactingLogExporter` for the local audit file, minus the scan of the fields we generate.
+
+    An audit record's id, timestamp, trace_id and span_id are new in every record, so each one is a
+    first-sight string for the redactor (a full scan, several µs each, on the writer thread where it
+    competes with the agent for the GIL), and none can hold a secret. A value that has exactly the
+    shape we generate is passed as is; everything else is redacted as `RedactingLogExporter` does.
+    """
+
+    def export(self, batch):
+        redactor = redaction.active_redactor()
+        if redactor is not None:
+            try:
+                for readable in batch:
+                    record = readable.log_record
+                    record.body = _redact_record(record.body, redactor)
+                    record.attributes = redactor.redact_attributes(record.attributes)
+            except Exception as exc:  # pylint: disable=broad-except
+                self._report(exc)
+                return LogRecordExportResult.FAILURE
+        return self.inner.export(batch)
+
+
+def _redact_record(body, redactor):
+    if not isinstance(body, dict):
+        return exporters._redact_any(body, redactor)
+    kept = {key: value for key, value in body.items()
+            if key in _GENERATED_SHAPES and isinstance(value, str) and _GENERATED_SHAPES[key].fullmatch(value)}
+    if not kept:
+        return exporters._redact_any(body, redactor)
+    rest = exporters._redact_any({key: value for key, value in body.items() if key not in kept}, redactor)
+    return {key: kept[key] if key in kept else rest[key] for key in body}
+
+
 def enable_local_file(path: str) -> str:
     """Also append audit records to ``path`` (the embedded default), written by a background thread."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -182,7 +255,7 @@ def enable_local_file(path: str) -> str:
               f"writable). Fix: set {c.AGENT_OS_OTEL_AUDIT_FILE} to a writable path. Writing audit records to "
               f"{fallback} instead.", file=sys.stderr)
         path = fallback
-    exporter = exporters.RedactingLogExporter(AuditFileExporter(path))
+    exporter = AuditRedactingExporter(AuditFileExporter(path))
     logs.logger_provider().add_log_record_processor(AuditWriter(exporter))
     return path
 

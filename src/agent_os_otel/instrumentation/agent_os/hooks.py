@@ -45,31 +45,55 @@ _in_policy: ContextVar[bool] = ContextVar("agent_os_otel_in_policy", default=Fal
 _in_verification: ContextVar[bool] = ContextVar("agent_os_otel_in_verification", default=False)
 
 
+_perf_counter = time.perf_counter
+_attach, _detach, _set_span_in_context = context.attach, context.detach, trace.set_span_in_context
+
+
 class Call:
     """One instrumented call in flight: its span (current while the kernel runs) and context tokens."""
 
+    __slots__ = ("started", "span", "state", "_resets", "_token")
+
     def __init__(self, name: str, attributes: dict, **state) -> None:
-        self.started = time.perf_counter()
-        self.span = tracer.start_span(name, attributes=attributes)
+        self.started = _perf_counter()
+        self.span = span = tracer.start_span(name, attributes=attributes)
         self.state = state
-        self._resets: list = []
-        self._token = context.attach(trace.set_span_in_context(self.span))
+        self._resets: list | None = None
+        self._token = _attach(_set_span_in_context(span))
 
     def set_var(self, var: ContextVar, value) -> None:
+        if self._resets is None:
+            self._resets = []
         self._resets.append((var, var.set(value)))
 
     def elapsed(self) -> float:
-        return time.perf_counter() - self.started
+        return _perf_counter() - self.started
 
     def fail(self, exc: BaseException) -> None:
         self.span.record_exception(exc)
         self.span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
 
     def close(self) -> None:
-        for var, token in reversed(self._resets):
-            var.reset(token)
-        context.detach(self._token)
+        if self._resets is not None:
+            for var, token in reversed(self._resets):
+                var.reset(token)
+        _detach(self._token)
         self.span.end()
+
+
+_LABEL_CACHE_SIZE = 4096
+_labels_by_key: dict = {}
+
+
+def _labels(*pairs) -> dict:
+    """The metric attribute dict for these (key, value) pairs, made once and shared: label values repeat,
+    and the SDK only reads the dict. Bounded: past the limit, new combinations get a fresh dict."""
+    found = _labels_by_key.get(pairs)
+    if found is None:
+        found = dict(pairs)
+        if len(_labels_by_key) < _LABEL_CACHE_SIZE:
+            _labels_by_key[pairs] = found
+    return found
 
 
 def _arg(args: tuple, kwargs: dict, index: int, name: str, default=None):
@@ -105,21 +129,24 @@ class _ExecuteHook:
     def end(call: Call, blocked: bool, reason: str | None) -> None:
         state: Action = call.state["action"]
         span = call.span
+        attributes = {}
         if state.flight_recorder_trace_id:
-            span.set_attribute(c.ATTR_FLIGHT_RECORDER_TRACE, state.flight_recorder_trace_id)
-        labels = {c.ATTR_ACTION: state.action, c.ATTR_AGENT_ID: state.agent_id}
+            attributes[c.ATTR_FLIGHT_RECORDER_TRACE] = state.flight_recorder_trace_id
+        labels = _labels((c.ATTR_ACTION, state.action), (c.ATTR_AGENT_ID, state.agent_id))
         if blocked:
             reason = state.reason or reason or "denied"
-            span.set_attribute(c.ATTR_BLOCKED, True)
-            span.set_attribute(c.ATTR_POLICY_DECISION, "deny")
-            span.set_attribute(c.ATTR_POLICY_REASON, reason)
+            attributes[c.ATTR_BLOCKED] = True
+            attributes[c.ATTR_POLICY_DECISION] = "deny"
+            attributes[c.ATTR_POLICY_REASON] = reason
             if span.status.status_code is not StatusCode.ERROR:
                 span.set_status(Status(StatusCode.ERROR, f"blocked: {reason}"))
             instruments.actions_blocked.add(1, labels)
         elif state.decision:
-            span.set_attribute(c.ATTR_POLICY_DECISION, state.decision)
+            attributes[c.ATTR_POLICY_DECISION] = state.decision
+        if attributes:
+            span.set_attributes(attributes)
         instruments.actions.add(1, labels)
-        instruments.action_duration.record(call.elapsed(), {c.ATTR_ACTION: state.action})
+        instruments.action_duration.record(call.elapsed(), _labels((c.ATTR_ACTION, state.action)))
 
 
 class SyscallHook(_ExecuteHook):
@@ -185,6 +212,7 @@ _ENGINE_RULES = (  # PolicyEngine returns only a reason; its prefix tells which 
     ("Destructive SQL", "policy_engine.destructive_sql"),
     ("Internal endpoint", "policy_engine.internal_endpoint"),
 )
+_VERDICT_LABELS = {verdict: {c.ATTR_POLICY_DECISION: verdict} for verdict in ("allow", "deny")}
 _STATELESS_RULE = re.compile(r"blocked by '([^']+)' policy")
 
 
@@ -215,23 +243,25 @@ class _PolicyHook:
         verdict = "allow" if decided.allowed else "deny"
         agent_id, action, resource = call.state["subject"]
         span = call.span
-        span.set_attribute(c.ATTR_POLICY_DECISION, verdict)
-        span.set_attribute(c.ATTR_POLICY_RULE, decided.rule_id)
         if decided.reason:
-            span.set_attribute(c.ATTR_POLICY_REASON, decided.reason)
-        instruments.policy_evaluations.add(1, {c.ATTR_POLICY_DECISION: verdict})
+            span.set_attributes({c.ATTR_POLICY_DECISION: verdict, c.ATTR_POLICY_RULE: decided.rule_id,
+                                 c.ATTR_POLICY_REASON: decided.reason})
+        else:
+            span.set_attributes({c.ATTR_POLICY_DECISION: verdict, c.ATTR_POLICY_RULE: decided.rule_id})
+        instruments.policy_evaluations.add(1, _VERDICT_LABELS[verdict])
         instruments.policy_evaluation_duration.record(call.elapsed())
         if not decided.allowed:
-            instruments.violations.add(1, {c.ATTR_POLICY_RULE: decided.rule_id, c.ATTR_AGENT_ID: agent_id})
+            instruments.violations.add(1, _labels((c.ATTR_POLICY_RULE, decided.rule_id), (c.ATTR_AGENT_ID, agent_id)))
         enclosing = current_action.get()
         if enclosing is not None:
             enclosing.decision = verdict
             if not decided.allowed:
                 enclosing.reason = decided.reason
+        trace_id = enclosing.flight_recorder_trace_id if enclosing is not None else None
         audit.record_decision(
             agent_id=agent_id, action=action, resource=resource, decision=verdict, reason=decided.reason,
-            rule_id=decided.rule_id,
-            context={"flight_recorder_trace_id": enclosing.flight_recorder_trace_id if enclosing else None},
+            rule_id=decided.rule_id, context={"flight_recorder_trace_id": trace_id} if trace_id is not None else None,
+            span=span,
         )
 
     def fail(self, call: Call, exc: BaseException) -> None:

@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-tools venv tools collector go-test clean
+.PHONY: demo test bench bench-tools bench-peers bench-scripts venv tools collector go-test clean
 
 $(VENV_STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,18 @@ bench-tools:
 	@test -x .tools/bin/telemetrygen || GOBIN=$(CURDIR)/.tools/bin go install \
 		github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@$(TELEMETRYGEN_VERSION)
 
-bench: venv tools collector bench-tools
+# One virtualenv per peer instrumentation (OpenInference, OpenLLMetry, OpenLIT) under bench/.venvs,
+# rebuilt only when bench/peers/*.txt change.
+bench-peers: venv
+	$(PY) bench/peers/setup_venvs.py
+
+# All scenarios, interleaved rounds, every contender in a fresh process of its own venv: prints the
+# tables and writes bench/results/latest.json.
+bench: venv tools collector bench-tools bench-peers
+	$(PY) bench/run.py
+
+# The older single-process scripts, each printing its own table.
+bench-scripts: venv tools collector bench-tools
 	$(PY) bench/redaction_bench.py
 	$(PY) bench/agent_os_bench.py
 	$(PY) bench/langchain_bench.py

@@ -32,7 +32,7 @@ from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 
 from . import catalogue as c
-from . import exporters, logs, redaction
+from . import exporters, logs
 from .version import __version__
 
 _log = logging.getLogger(__name__)
@@ -221,18 +221,9 @@ class AuditRedactingExporter(exporters.RedactingLogExporter):
     shape we generate is passed as is; everything else is redacted as `RedactingLogExporter` does.
     """
 
-    def export(self, batch):
-        redactor = redaction.active_redactor()
-        if redactor is not None:
-            try:
-                for readable in batch:
-                    record = readable.log_record
-                    record.body = _redact_record(record.body, redactor)
-                    record.attributes = redactor.redact_attributes(record.attributes)
-            except Exception as exc:  # pylint: disable=broad-except
-                self._report(exc)
-                return LogRecordExportResult.FAILURE
-        return self.inner.export(batch)
+    @staticmethod
+    def redact_body(body, redactor):
+        return _redact_record(body, redactor)
 
 
 def _redact_record(body, redactor):

@@ -188,12 +188,16 @@ class RedactingLogExporter(LogRecordExporter, _ExportGuard):
             try:
                 for readable in batch:
                     record = readable.log_record
-                    record.body = _redact_any(record.body, redactor)
+                    record.body = self.redact_body(record.body, redactor)
                     record.attributes = redactor.redact_attributes(record.attributes)
             except Exception as exc:  # pylint: disable=broad-except
                 self._report(exc)
                 return LogRecordExportResult.FAILURE
         return self.inner.export(batch)
+
+    @staticmethod
+    def redact_body(body, redactor):
+        return _redact_any(body, redactor)
 
     def shutdown(self) -> None:
         self.inner.shutdown()

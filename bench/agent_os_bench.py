@@ -35,6 +35,17 @@ class DropExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
+def bench_kernel():
+    """The kernel every Agent OS benchmark drives (here and bench/peers/workload.py): one agent allowed to
+    write files, and an allowed SYS_WRITE request. Returns (policy engine, kernel, agent context, request)."""
+    engine = PolicyEngine()
+    engine.add_constraint("bench-agent", ["file_write"])
+    kernel = KernelSpace(policy_engine=engine)
+    ctx = kernel.create_agent_context("bench-agent")
+    request = SyscallRequest(SyscallType.SYS_WRITE, {"path": "/mem/working/bench.txt", "data": "x"})
+    return engine, kernel, ctx, request
+
+
 def per_call_us(function, calls: int, flush) -> tuple[float, float]:
     """(wall µs, process CPU µs) per call. CPU time counts every thread of the process, so the work our
     background threads do (audit file writer, span batching) is charged to the case that caused it,
@@ -61,11 +72,7 @@ def main() -> None:
     audit.enable_local_file(str(Path(tempfile.mkdtemp()) / "audit.jsonl"))
     bare = trace.get_tracer("bench")
 
-    engine = PolicyEngine()
-    engine.add_constraint("bench-agent", ["file_write"])
-    kernel = KernelSpace(policy_engine=engine)
-    ctx = kernel.create_agent_context("bench-agent")
-    request = SyscallRequest(SyscallType.SYS_WRITE, {"path": "/mem/working/bench.txt", "data": "x"})
+    engine, kernel, ctx, request = bench_kernel()
     loop = asyncio.new_event_loop()
 
     def syscalls(n: int) -> None:

@@ -180,14 +180,9 @@ def openai_step():
 def agent_os_step():
     import asyncio
 
-    from agent_control_plane.kernel_space import KernelSpace, SyscallRequest, SyscallType
-    from agent_control_plane.policy_engine import PolicyEngine
+    from bench.agent_os_bench import bench_kernel  # the same kernel as the single-process bench
 
-    engine = PolicyEngine()
-    engine.add_constraint("bench-agent", ["file_write"])
-    kernel = KernelSpace(policy_engine=engine)
-    ctx = kernel.create_agent_context("bench-agent")
-    request = SyscallRequest(SyscallType.SYS_WRITE, {"path": "/mem/working/bench.txt", "data": "x"})
+    _, kernel, ctx, request = bench_kernel()
     loop = asyncio.new_event_loop()
     return lambda: loop.run_until_complete(kernel.syscall(request, ctx))
 

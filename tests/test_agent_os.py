@@ -148,6 +148,40 @@ def test_embedded_run_writes_the_local_audit_file_and_query_reads_it(tmp_path):
     assert [json.loads(line)["agent_id"] for line in cli.stdout.splitlines()] == [r["agent_id"] for r in denied]
 
 
+BURST = """
+import sys
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from agent_os_otel import audit
+trace.set_tracer_provider(TracerProvider())
+audit.enable_local_file(sys.argv[1])
+with trace.get_tracer("burst").start_as_current_span("decide") as span:
+    for n in range(5000):
+        audit.record_decision(agent_id=f"agent-{n}", action="search", resource=f"doc-{n}", decision="allow",
+                              reason="key sk-proj-Q7fK2mZx9LpV4tR8sN3bW6yH1cJ5dG0eXa" if n == 7 else "", rule_id="r")
+    print(format(span.get_span_context().trace_id, "032x"))
+    if sys.argv[2] == "flush":
+        audit.flush()
+        print(sum(1 for _ in open(sys.argv[1])))
+"""
+
+
+def test_a_burst_of_decisions_is_written_whole_redacted_and_in_order(tmp_path):
+    """The local file's writer batches: after audit.flush(), or at exit without one, every record is there."""
+    for ending in ("flush", "exit"):
+        path = tmp_path / f"{ending}.jsonl"
+        done = subprocess.run([sys.executable, "-c", BURST, str(path), ending], capture_output=True, text=True,
+                              env=clean_env())
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.split()
+        if ending == "flush":
+            assert lines[1] == "5000"  # all on disk when flush() returned, before exit
+        records = list(AuditLog(path).records())
+        assert [r["agent_id"] for r in records] == [f"agent-{n}" for n in range(5000)]
+        assert {r["trace_id"] for r in records} == {lines[0]}
+        assert records[7]["reason"] == "key [REDACTED:openai_key]" and "sk-proj" not in path.read_text()
+
+
 def test_audit_query_rejects_bad_arguments_clearly(tmp_path):
     (tmp_path / "a.jsonl").write_text('{"decision": "deny", "timestamp": "2026-01-01T00:00:00.000Z"}\nnot json\n')
     log = AuditLog(tmp_path / "a.jsonl")

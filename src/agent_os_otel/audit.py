@@ -3,11 +3,13 @@
 A record has DESIGN.md's fields (``catalogue.AUDIT_FIELDS``) and travels as the body of a log
 record whose event name is ``agent_os.audit``, so a collector can route it to its audit exporter
 (which adds the hash chain). With no collector configured, records are also appended to a local
-JSON-lines file, so `AuditLog` and `agent-os-otel audit query` work after a purely local run.
+JSON-lines file, so `AuditLog` and `agent-os-otel audit query` work after a purely local run; the
+file gets the record itself, and the OTel log record is only made when something reads OTel logs.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import json
@@ -27,12 +29,19 @@ from typing import Any
 
 from opentelemetry import baggage, trace
 from opentelemetry import context as otel_context
-from opentelemetry._logs import LogRecord, SeverityNumber, get_logger
-from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry._logs import (
+    LogRecord,
+    NoOpLoggerProvider,
+    SeverityNumber,
+    get_logger,
+    get_logger_provider,
+)
+from opentelemetry._logs._internal import ProxyLoggerProvider
+from opentelemetry.sdk._logs import LogRecordProcessor
+from opentelemetry.sdk._logs.export import LogRecordExporter
 
 from . import catalogue as c
-from . import exporters, logs
+from . import exporters, logs, redaction
 from .version import __version__
 
 _log = logging.getLogger(__name__)
@@ -67,6 +76,7 @@ _audit_logger = get_logger(c.SCOPE_NAME + ".audit", __version__)  # follows the 
 _SEVERITY = {"deny": ("WARN", SeverityNumber.WARN)}
 _INFO = ("INFO", SeverityNumber.INFO)
 _time_ns, _getrandbits, _get_current = time.time_ns, _ids.getrandbits, otel_context.get_current
+_local_files: list[AuditFile] = []  # enable_local_file's; records go to them directly, not through OTel logs
 
 
 def record_decision(
@@ -103,138 +113,167 @@ def record_decision(
         "trace_id": f"{span_context.trace_id:032x}" if valid else "",
         "span_id": f"{span_context.span_id:016x}" if valid else "",
     }
-    severity_text, severity_number = _SEVERITY.get(decision, _INFO)
-    _audit_logger.emit(
-        LogRecord(
-            timestamp=now,
-            observed_timestamp=now,
-            context=current,
-            severity_text=severity_text,
-            severity_number=severity_number,
-            body=record,
-            attributes={"event.name": c.AUDIT_EVENT_NAME, c.ATTR_POLICY_DECISION: decision, c.ATTR_AGENT_ID: agent_id},
-            event_name=c.AUDIT_EVENT_NAME,
+    for local in _local_files:
+        local.append(record)
+    if _logs_have_a_reader():
+        severity_text, severity_number = _SEVERITY.get(decision, _INFO)
+        _audit_logger.emit(
+            LogRecord(
+                timestamp=now,
+                observed_timestamp=now,
+                context=current,
+                severity_text=severity_text,
+                severity_number=severity_number,
+                body=record,
+                attributes={"event.name": c.AUDIT_EVENT_NAME, c.ATTR_POLICY_DECISION: decision,
+                            c.ATTR_AGENT_ID: agent_id},
+                event_name=c.AUDIT_EVENT_NAME,
+            )
         )
-    )
     return record
 
 
-class AuditFileExporter(LogRecordExporter):
-    """Appends audit records (and only those) to a JSON-lines file; opened on the first record."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._file = None
-        self._failed = False
-        self._lock = threading.Lock()
-
-    def export(self, batch) -> LogRecordExportResult:
-        lines = [json.dumps(r.log_record.body, ensure_ascii=False, default=str) + "\n" for r in batch
-                 if r.log_record.event_name == c.AUDIT_EVENT_NAME]
-        if not lines:
-            return LogRecordExportResult.SUCCESS
-        with self._lock:
-            try:
-                if self._file is None:
-                    self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
-                self._file.writelines(lines)
-                self._file.flush()
-            except OSError as exc:
-                if not self._failed:  # say it once, loudly; the records still travel with the logs if exported
-                    self._failed = True
-                    _log.error("agent-os-otel: cannot append to audit file %s (%s). Fix: set %s to a writable path.",
-                               self.path, exc.strerror or exc, c.AGENT_OS_OTEL_AUDIT_FILE)
-                return LogRecordExportResult.FAILURE
-        return LogRecordExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
+def _logs_have_a_reader() -> bool:
+    """Whether an OTel log record of the decision goes anywhere: our logs are exported, or the program set
+    a LoggerProvider of its own. Ours with no export exists only for the local file, which gets the record
+    directly: the SDK log record (about half the cost of a decision on the agent's thread) is skipped."""
+    provider = get_logger_provider()
+    if isinstance(provider, (ProxyLoggerProvider, NoOpLoggerProvider)):  # none set: nobody reads
+        return False
+    return provider is not logs.logger_provider_if_made() or logs.exported()
 
 
-class AuditWriter(LogRecordProcessor):
-    """Hands audit records to a writer thread: the agent never waits on redaction, JSON or the disk.
+class _BatchingThread:
+    """A daemon thread that hands queued items to ``export(items)`` in batches.
 
-    The queue is unbounded on purpose: a burst is written late, never dropped. `force_flush` and
-    `shutdown` (at exit, through the LoggerProvider) wait until everything queued is on disk.
+    It wakes when `BATCH` items wait or `DELAY_S` after the first of them, so a burst costs one
+    wake-up, one export call and one file write per batch rather than per item (waking a thread per
+    audit record, in CPython, cost the agent more than the record itself). The queue is unbounded on
+    purpose: a burst is written late, never dropped. `flush` and `stop` wake it at once and wait
+    until everything queued before them is out.
     """
 
+    BATCH = 512
+    DELAY_S = 0.2  # how long a record may wait in memory: the SDK's batch processors wait 1 s
     _STOP = object()
 
-    def __init__(self, exporter: LogRecordExporter) -> None:
-        self._exporter = exporter
+    def __init__(self, name: str, export) -> None:
+        self._export = export
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._drain, name="agent-os-otel-audit", daemon=True)
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._drain, name=name, daemon=True)
         self._thread.start()
 
-    def on_emit(self, log_record) -> None:
-        if log_record.log_record.event_name == c.AUDIT_EVENT_NAME:
-            self._queue.put(log_record)
+    def put(self, item) -> None:
+        self._queue.put(item)
+        if self._queue.qsize() >= self.BATCH:
+            self._wake.set()
+
+    def flush(self, timeout_s: float) -> bool:
+        done = threading.Event()
+        self._queue.put(done)
+        self._wake.set()
+        return done.wait(timeout_s)
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(self._STOP)
+            self._wake.set()
+            self._thread.join(timeout=30)
 
     def _drain(self) -> None:
         stopping = False
         while not stopping:
-            items = [self._queue.get()]  # wait for one, then take everything already queued
+            items = [self._queue.get()]  # sleep until there is something, then let a batch gather
+            if not isinstance(items[0], threading.Event) and items[0] is not self._STOP:
+                self._wake.wait(self.DELAY_S)
+            self._wake.clear()  # before draining: whatever is put after this wakes the next round
             while True:
                 try:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            batch = [item for item in items if isinstance(item, ReadWriteLogRecord)]
+            batch = [item for item in items if not isinstance(item, threading.Event) and item is not self._STOP]
             if batch:
-                self._exporter.export(batch)
+                try:
+                    self._export(batch)
+                except Exception:  # pylint: disable=broad-except - the thread must outlive one bad batch
+                    _log.exception("agent-os-otel: writing %d audit records failed", len(batch))
             for item in items:
                 if isinstance(item, threading.Event):  # a flush waiting for what was queued before it
                     item.set()
             stopping = any(item is self._STOP for item in items)
 
+
+class AuditWriter(LogRecordProcessor):
+    """Hands audit log records to ``exporter`` from a writer thread (`_BatchingThread`): the agent never
+    waits on redaction, encoding or the network, and a burst is exported late, never dropped (the SDK's
+    batch processor drops when its queue is full). `force_flush` and `shutdown` (at exit, through the
+    LoggerProvider) wait until everything queued is exported."""
+
+    def __init__(self, exporter: LogRecordExporter) -> None:
+        self._exporter = exporter
+        self._thread = _BatchingThread("agent-os-otel-audit", exporter.export)
+
+    def on_emit(self, log_record) -> None:
+        if log_record.log_record.event_name == c.AUDIT_EVENT_NAME:
+            self._thread.put(log_record)
+
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        done = threading.Event()
-        self._queue.put(done)
-        return done.wait(timeout_millis / 1000)
+        return self._thread.flush(timeout_millis / 1000)
 
     def shutdown(self) -> None:
-        self._queue.put(self._STOP)
-        self._thread.join(timeout=30)
+        self._thread.stop()
         self._exporter.shutdown()
 
 
-_GENERATED_SHAPES = {  # fields record_decision makes itself, and the only shape they can have
-    "id": re.compile(r"[0-9a-f]{32}"),
-    "trace_id": re.compile(r"[0-9a-f]{32}|"),
-    "span_id": re.compile(r"[0-9a-f]{16}|"),
-    "timestamp": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"),
-}
+_CALLER_FIELDS = ("agent_id", "action", "resource", "decision", "reason", "rule_id", "context")
+"""The fields of a record that carry the caller's text, so may hold a secret. id, timestamp, trace_id and
+span_id are made by record_decision itself: new in every record, each would be a first-sight string for
+the redactor (a full scan, several µs each), and none can hold a secret."""
 
 
-class AuditRedactingExporter(exporters.RedactingLogExporter):
-    """`RedactingLogExporter` for the local audit file, minus the scan of the fields we generate.
+class AuditFile:
+    """Appends audit records to a JSON-lines file from a writer thread, redacted; opened on the first batch.
 
-    An audit record's id, timestamp, trace_id and span_id are new in every record, so each one is a
-    first-sight string for the redactor (a full scan, several µs each, on the writer thread where it
-    competes with the agent for the GIL), and none can hold a secret. A value that has exactly the
-    shape we generate is passed as is; everything else is redacted as `RedactingLogExporter` does.
+    Written at exit and by `flush()`; a record waits at most `_BatchingThread.DELAY_S` in memory.
     """
 
-    @staticmethod
-    def redact_body(body, redactor):
-        return _redact_record(body, redactor)
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._file = None
+        self._failed = False
+        self._thread = _BatchingThread("agent-os-otel-audit-file", self._write)
+        atexit.register(self.close)
 
+    def append(self, record: dict) -> None:
+        self._thread.put(record)
 
-def _redact_record(body, redactor):
-    if not isinstance(body, dict):
-        return exporters._redact_any(body, redactor)
-    kept = {key: value for key, value in body.items()
-            if key in _GENERATED_SHAPES and isinstance(value, str) and _GENERATED_SHAPES[key].fullmatch(value)}
-    if not kept:
-        return exporters._redact_any(body, redactor)
-    rest = exporters._redact_any({key: value for key, value in body.items() if key not in kept}, redactor)
-    return {key: kept[key] if key in kept else rest[key] for key in body}
+    def flush(self, timeout_s: float = 30) -> bool:
+        return self._thread.flush(timeout_s)
+
+    def close(self) -> None:
+        self._thread.stop()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _write(self, records: list[dict]) -> None:
+        redactor = redaction.active_redactor()
+        if redactor is not None:
+            records = [{**record, **{key: exporters._redact_any(record[key], redactor) for key in _CALLER_FIELDS
+                                     if key in record}} for record in records]
+        lines = [json.dumps(record, ensure_ascii=False, default=str) + "\n" for record in records]
+        try:
+            if self._file is None:
+                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
+            self._file.writelines(lines)
+            self._file.flush()
+        except OSError as exc:
+            if not self._failed:  # say it once, loudly; the records still travel with the logs if exported
+                self._failed = True
+                _log.error("agent-os-otel: cannot append to audit file %s (%s). Fix: set %s to a writable path.",
+                           self.path, exc.strerror or exc, c.AGENT_OS_OTEL_AUDIT_FILE)
 
 
 def enable_local_file(path: str) -> str:
@@ -246,9 +285,15 @@ def enable_local_file(path: str) -> str:
               f"writable). Fix: set {c.AGENT_OS_OTEL_AUDIT_FILE} to a writable path. Writing audit records to "
               f"{fallback} instead.", file=sys.stderr)
         path = fallback
-    exporter = AuditRedactingExporter(AuditFileExporter(path))
-    logs.logger_provider().add_log_record_processor(AuditWriter(exporter))
+    _local_files.append(AuditFile(path))
     return path
+
+
+def flush(timeout_s: float = 30) -> bool:
+    """Wait until every audit record made so far is in the local files and handed to the log exporters."""
+    done = [local.flush(timeout_s) for local in _local_files]  # every one, even after one timed out
+    logs.force_flush()
+    return all(done)
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -301,6 +301,11 @@ def exported() -> bool:
     return _state.exporting is not None
 
 
+def logger_provider_if_made() -> LoggerProvider | None:
+    """Our LoggerProvider, or None while nothing has needed one (no log export set up)."""
+    return _state.provider
+
+
 def force_flush() -> None:
     if _state.provider is not None:
         _state.provider.force_flush()

@@ -51,12 +51,15 @@ bench-peers: venv
 	$(PY) bench/peers/setup_venvs.py
 
 # All scenarios, interleaved rounds, every contender in a fresh process of its own venv: prints the
-# tables and writes bench/results/latest.json.
-bench: venv tools collector bench-tools bench-peers
+# tables and writes bench/results/latest.json. Of the tools it needs only Zipkin (the collector
+# scenario exports to it), not Jaeger or Prometheus.
+bench: venv collector bench-tools bench-peers
+	@scripts/fetch-zipkin.sh
 	$(PY) bench/run.py
 
 # The older single-process scripts, each printing its own table.
-bench-scripts: venv tools collector bench-tools
+bench-scripts: venv collector bench-tools
+	@scripts/fetch-zipkin.sh
 	$(PY) bench/redaction_bench.py
 	$(PY) bench/agent_os_bench.py
 	$(PY) bench/langchain_bench.py

@@ -126,3 +126,27 @@ def test_framework_adapters_own_tool_checks_are_decisions_too(tmp_path):
     spans = [s for s in out["spans"] if s["name"] == "policy.evaluate"]
     assert [s["attrs"]["agent_os.policy.decision"] for s in spans] == ["allow", "deny", "allow", "deny"]
     assert out["metrics"]["agent_os.violations"] == 2
+
+
+def test_spans_go_to_the_tracer_provider_given_to_instrument(tmp_path):
+    """instrument(tracer_provider=...), as contrib instrumentors take it: the global provider gets nothing."""
+    body = """
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from agent_control_plane.policy_engine import PolicyEngine
+    from agent_os_otel.instrumentation.agent_os import AgentOsInstrumentor
+    own = InMemorySpanExporter()
+    provider = TracerProvider(); provider.add_span_processor(SimpleSpanProcessor(own))
+    AgentOsInstrumentor().uninstrument()
+    AgentOsInstrumentor().instrument(tracer_provider=provider)
+    engine = PolicyEngine(); engine.add_constraint("a", ["file_read"])
+    engine.check_violation("a", "file_read", {})
+    print(json.dumps([s.name for s in own.get_finished_spans()]))
+    """
+    result = run_python(tmp_path, SETUP + textwrap.dedent(body) + "\nreport()\n")
+    assert result.returncode == 0, result.stderr
+    own_spans, reported = result.stdout.strip().splitlines()[-2:]
+    assert json.loads(own_spans) == ["policy.evaluate"]
+    assert json.loads(reported)["spans"] == []

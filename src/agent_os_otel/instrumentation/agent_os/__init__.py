@@ -160,5 +160,6 @@ class AgentOsInstrumentor(PatchingInstrumentor):
             yield module_name, path, lambda owner, name, wrapper=wrapper: wrapper
 
     def _instrument(self, **kwargs) -> None:
+        hooks.use_tracer_provider(kwargs.get("tracer_provider"))
         super()._instrument(**kwargs)
         hooks.publish_cache_hits()

@@ -28,6 +28,13 @@ from ...version import __version__
 tracer = trace.get_tracer(c.SCOPE_NAME + ".agent_os", __version__)
 
 
+def use_tracer_provider(provider: trace.TracerProvider | None) -> None:
+    """``instrument(tracer_provider=...)``, as contrib instrumentors take it; the global provider by default.
+    Looked up once here, so a span does not go through the global proxy tracer each time."""
+    global tracer  # pylint: disable=global-statement - the one tracer every hook uses
+    tracer = trace.get_tracer(c.SCOPE_NAME + ".agent_os", __version__, tracer_provider=provider)
+
+
 @dataclass
 class Action:
     """The agent.execute in progress in this task: nested policy checks report their decision here."""

@@ -57,8 +57,10 @@ class BenchError(Exception):
 
 
 # Peers record prompts and completions on spans by default; ours only when asked. "ours+content" is
-# ours asked to, so the comparison with the peers is like for like.
-VARIANTS = {"ours+content": ("ours", {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY"})}
+# ours asked to, so the comparison with the peers is like for like. "ours, spans only" is ours with no
+# MeterProvider and no audit destination: how much of ours' cost is its spans, and how much the other signals.
+VARIANTS = {"ours+content": ("ours", {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY"}, []),
+            "ours, spans only": ("ours", {}, ["--only-spans"])}
 
 
 def python_for(contender: str) -> Path:
@@ -73,9 +75,9 @@ def python_for(contender: str) -> Path:
 
 
 def run_workload(scenario: str, contender: str, steps: int, warmup: int, floor_spans: int = 0) -> dict:
-    name, extra_env = VARIANTS.get(contender, (contender.split("@", 1)[0], {}))
+    name, extra_env, extra_args = VARIANTS.get(contender, (contender.split("@", 1)[0], {}, []))
     command = [str(python_for(contender)), "-W", "ignore", str(WORKLOAD), "--scenario", scenario,
-               "--contender", name, "--steps", str(steps), "--warmup", str(warmup)]
+               "--contender", name, "--steps", str(steps), "--warmup", str(warmup), *extra_args]
     if floor_spans:
         command += ["--floor-spans", str(floor_spans)]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENT_OS_OTEL_", "OPENAI_"))}
@@ -112,6 +114,8 @@ def step_scenario(key: str, rounds: int, scale: float, peers: bool, log) -> dict
     calibration = run_workload(scenario, "ours", max(5, steps // 10), warmup)
     floor_spans = round(calibration["spans_per_step"])
     contenders = ["uninstrumented", "floor", "ours"] + (["ours+content", *peer_names] if peers and peer_names else [])
+    if scenario == "agent_os":
+        contenders.append("ours, spans only")
     baseline_of = {c: "uninstrumented" for c in contenders}
     versions = {}
     # A peer venv whose workload versions differ from ours gets its own uninstrumented baseline

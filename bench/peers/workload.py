@@ -96,11 +96,14 @@ def rss_kb() -> tuple[int, int]:
 # -- instrumentation, per contender and scenario --------------------------------------------------
 
 
-def instrument(contender: str, scenario: str, provider: TracerProvider) -> None:
+def instrument(contender: str, scenario: str, provider: TracerProvider, only_spans: bool = False) -> None:
     if contender in ("uninstrumented", "floor"):
         return
     if contender == "ours":
-        if scenario == "langchain":
+        if only_spans:  # no metrics pipeline and no audit destination: our span path alone
+            from agent_os_otel.instrumentation.agent_os import AgentOsInstrumentor
+            AgentOsInstrumentor().instrument(tracer_provider=provider)
+        elif scenario == "langchain":
             from agent_os_otel.instrumentation.langchain import LangChainInstrumentor
             LangChainInstrumentor().instrument(tracer_provider=provider)
         elif scenario == "openai":
@@ -197,6 +200,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--floor-spans", type=int, default=0, help="floor: empty spans per step, by hand")
+    parser.add_argument("--only-spans", action="store_true",
+                        help="ours on agent_os with no MeterProvider and no audit destination: its spans alone")
     args = parser.parse_args()
 
     exporter, ended = CountingExporter(), EndCounter()
@@ -209,9 +214,11 @@ def main() -> None:
     if args.contender == "ours" and args.scenario in ("langchain", "openai"):
         from agent_os_otel.metrics import views as our_views
         views = our_views()
+    if args.only_spans and (args.contender, args.scenario) != ("ours", "agent_os"):
+        raise SystemExit("--only-spans is for --contender ours --scenario agent_os")
     if not (args.contender == "ours" and args.scenario in ("agent_os", "memory")):  # there enable_metrics sets it
         metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()], views=views))
-    instrument(args.contender, args.scenario, provider)
+    instrument(args.contender, args.scenario, provider, args.only_spans)
 
     work = WORKLOADS[args.scenario]()
     if args.contender == "floor":

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import sys
 
-from opentelemetry.sdk._configuration import _BaseConfigurator
-
 from . import audit, catalogue, logs, metrics, redaction, tracing
 from . import settings as settings_mod
 from .catalogue import EXPORTER_VARS, OTLP_ENDPOINT_VARS
@@ -84,8 +82,15 @@ def _logging() -> list[str]:
         return logs.configure_logging(exporter=exporter, output="stdout")
 
 
-class AgentOsConfigurator(_BaseConfigurator):
-    def _configure(self, **kwargs) -> None:
+class AgentOsConfigurator:
+    """opentelemetry-instrument calls ``AgentOsConfigurator().configure()`` once, at start-up.
+
+    Not a subclass of the SDK's ``_BaseConfigurator``, an ABC for just this method: its module
+    imports the SDK's whole configuration machinery (logging.config, every signal's SDK), start-up
+    time spent on code that never runs here.
+    """
+
+    def configure(self, **kwargs) -> None:
         settings = settings_mod.current()
         for error in settings.errors:
             _say(error)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.config
 import sys
 import threading
 import time
@@ -292,8 +291,13 @@ def _let_user_config_win() -> None:
     if not _config_functions_wrapped:
         _config_functions_wrapped = True
         wrapt.wrap_function_wrapper(logging, "basicConfig", _step_aside_for_user_config)
-        wrapt.wrap_function_wrapper(logging.config, "dictConfig", _step_aside_for_user_config)
-        wrapt.wrap_function_wrapper(logging.config, "fileConfig", _step_aside_for_user_config)
+        # logging.config is wrapped when the program imports it (now, if it has): importing it costs start-up time
+        wrapt.register_post_import_hook(_wrap_config_functions, "logging.config")
+
+
+def _wrap_config_functions(config_module) -> None:
+    wrapt.wrap_function_wrapper(config_module, "dictConfig", _step_aside_for_user_config)
+    wrapt.wrap_function_wrapper(config_module, "fileConfig", _step_aside_for_user_config)
 
 
 def exported() -> bool:

@@ -7,6 +7,7 @@ reshape the /metrics endpoint, so nothing is ever read or exported twice.
 from __future__ import annotations
 
 import logging
+import socketserver
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -93,6 +94,16 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class _Server(ThreadingWSGIServer):
+    def server_bind(self) -> None:
+        # As HTTPServer's, less its reverse DNS lookup of the bind address (socket.getfqdn), made only
+        # to fill SERVER_NAME, which the /metrics app never reads: milliseconds of every start-up,
+        # seconds with a slow resolver.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+        self.setup_environ()
+
+
 class _Endpoint:
     """The /metrics HTTP server on a daemon thread."""
 
@@ -106,7 +117,7 @@ class _Endpoint:
                 return [f"agent-os-otel serves metrics at {path}\n".encode()]
             return self.metrics_app(environ, start_response)
 
-        self.server = make_server(config.host, config.port, app, ThreadingWSGIServer, handler_class=_QuietHandler)
+        self.server = make_server(config.host, config.port, app, _Server, handler_class=_QuietHandler)
         self.server.daemon_threads = True
         host = config.host if ":" not in config.host else f"[{config.host}]"
         self.url = f"http://{host}:{self.server.server_port}{path}"

@@ -32,6 +32,7 @@ import re
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 __all__ = ["Redactor", "active_redactor", "configure_from_settings", "configure_redaction"]
@@ -51,7 +52,7 @@ _PLACEHOLDER = re.compile(
 
 
 class _Rule(NamedTuple):
-    """One row of the rule table.
+    """One rule, compiled: a row of the table (`_Spec`) or a user pattern.
 
     The replaced span is the named group ``s`` when the pattern has one, else the whole match.
     ``check(match, secret)`` returns the kind to write, or None to leave this match alone.
@@ -68,11 +69,30 @@ class _Rule(NamedTuple):
     gate: Callable[[str], bool] | None = None  # a cheap test that must pass before the regex runs
 
 
+class _Spec(NamedTuple):
+    """A row of the rule table as written; `compile` makes the `_Rule` that runs.
+
+    The table is compiled at the first redaction, not at import: compiling it takes about 4 ms, which
+    every process would otherwise pay at start-up, whether it ever redacts anything or not.
+    """
+
+    kind: str
+    regex: str
+    triggers: tuple[str, ...]
+    check: Callable[[re.Match, str], str | None] | None
+    lowered: bool
+    gate: Callable[[str], bool] | None
+
+    def compile(self) -> _Rule:
+        flags = re.ASCII | re.VERBOSE  # ASCII: predictable \s and \w
+        pattern_ci = re.compile(self.regex, flags | re.IGNORECASE) if self.lowered else None
+        return _Rule(self.kind, re.compile(self.regex, flags), self.triggers, self.check, self.lowered, pattern_ci,
+                     self.gate)
+
+
 def _rule(kind: str, regex: str, triggers: tuple[str, ...] = (), check=None, *, lowered: bool = False,
-          gate=None) -> _Rule:
-    flags = re.ASCII | re.VERBOSE  # ASCII: predictable \s and \w
-    pattern_ci = re.compile(regex, flags | re.IGNORECASE) if lowered else None
-    return _Rule(kind, re.compile(regex, flags), triggers, check, lowered, pattern_ci, gate)
+          gate=None) -> _Spec:
+    return _Spec(kind, regex, triggers, check, lowered, gate)
 
 
 # -- checks: veto a match, or choose its kind ---------------------------------------------------
@@ -174,7 +194,7 @@ def _unless_placeholder(kind: str):
 
 # Token formats. Besides finding secrets in free text they classify the value of a key=value
 # pair, so OPENAI_API_KEY=sk-... reads [REDACTED:openai_key] rather than [REDACTED:api_key].
-_FORMAT_RULES: tuple[_Rule, ...] = (
+_FORMAT_RULES: tuple[_Spec, ...] = (
     # Anthropic before OpenAI: both start with "sk-".
     _rule("anthropic_key", r"sk-ant-(?<![\w-]sk-ant-)[a-z]{2,10}[0-9]{0,3}-[\w-]{20,512}", ("sk-",)),
     # sk-..., sk-proj-..., sk-svcacct-..., sk-admin-...
@@ -197,10 +217,20 @@ _FORMAT_RULES: tuple[_Rule, ...] = (
 _FORMAT_STARTS = ("sk-", "AKIA", "ASIA", "gh", "github_pat_", "glpat-", "xox", "xapp-", "AIza", "ya29.", "eyJ")
 
 
+@lru_cache(maxsize=1)
+def _format_rules() -> tuple[_Rule, ...]:
+    return tuple(spec.compile() for spec in _FORMAT_RULES)
+
+
+@lru_cache(maxsize=1)
+def _builtin_rules() -> tuple[_Rule, ...]:
+    return tuple(spec.compile() for spec in _RULES)
+
+
 def _classify(value: str) -> str | None:
     if not value.startswith(_FORMAT_STARTS):  # cheap: most values have no token format
         return None
-    for rule in _FORMAT_RULES:
+    for rule in _format_rules():
         m = rule.pattern.fullmatch(value)
         if m:
             kind = rule.kind if rule.check is None else rule.check(m, value)
@@ -224,7 +254,7 @@ _SCHEMES = r"(?:bearer|basic|digest|token|bot|negotiate|ntlm|apikey|sso-key|aws4
 # Order matters: context rules first (a PEM block, a URL, a header or a key=value pair is redacted
 # as a whole before a token inside it could be redacted on its own and split the value), then the
 # token formats, then bare Bearer and card numbers. User patterns run last.
-_RULES: tuple[_Rule, ...] = (
+_RULES: tuple[_Spec, ...] = (
     # PEM private keys, multi-line or with escaped "\n" inside JSON. If the END line is missing
     # (a truncated line), the base64 lines after BEGIN go anyway, but not the prose after them.
     _rule("private_key", r"""-----BEGIN[A-Z0-9 ]{0,40}PRIVATE\ KEY(?:\ BLOCK)?-----
@@ -347,14 +377,21 @@ class Redactor:
                     f"redaction pattern {pattern!r} does not compile: {exc} — fix the regular expression"
                 ) from None
             custom.append(_Rule("custom", compiled))
-        self._rules: tuple[_Rule, ...] = _RULES + tuple(custom)
-        self._untriggered: tuple[_Rule, ...] = tuple(r for r in self._rules if not r.triggers)
+        self._custom = tuple(custom)
         self._by_trigger: dict[str, set[int]] = {}  # trigger -> indexes of the rules it wakes up
-        for i, rule in enumerate(self._rules):
-            for trigger in rule.triggers:
+        for i, spec in enumerate(_RULES):  # (custom rules come after these and have no triggers)
+            for trigger in spec.triggers:
                 self._by_trigger.setdefault(trigger, set()).add(i)
         self._clean: set[str] = set()  # short strings known to hold no secret
         self._key_kinds: dict[Any, str | None] = {}  # attribute key -> kind; keys repeat a lot
+
+    @cached_property
+    def _rules(self) -> tuple[_Rule, ...]:
+        return _builtin_rules() + self._custom  # the built-in table is compiled at the first redaction
+
+    @cached_property
+    def _untriggered(self) -> tuple[_Rule, ...]:
+        return tuple(r for r in self._rules if not r.triggers)
 
     # -- text ---------------------------------------------------------------------------------
 

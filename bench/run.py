@@ -191,23 +191,30 @@ def step_table(data: dict) -> str:
 
 # -- (d) start-up -------------------------------------------------------------------------------------
 
+UPSTREAM_ALONE = "upstream alone"  # opentelemetry-instrument python -c pass with ours switched off
+
 
 def startup(rounds: int, log) -> dict:
     venv_bin = MAIN_PYTHON.parent
+    instrument = [str(venv_bin / "opentelemetry-instrument"), str(MAIN_PYTHON), "-c", "pass"]
     commands = {"python -c pass": [str(MAIN_PYTHON), "-c", "pass"],
                 "python -c 'import agent_os_otel'": [str(MAIN_PYTHON), "-c", "import agent_os_otel"],
-                "opentelemetry-instrument python -c pass": [str(venv_bin / "opentelemetry-instrument"),
-                                                            str(MAIN_PYTHON), "-c", "pass"]}
+                UPSTREAM_ALONE: instrument,
+                "opentelemetry-instrument python -c pass": instrument}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENT_OS_OTEL_"))}
     env["OTEL_SERVICE_NAME"] = "bench"
+    # upstream's launcher and sitecustomize with none of ours loaded: no distro, configurator or instrumentor
+    envs = {name: env for name in commands}
+    envs[UPSTREAM_ALONE] = {**env, "OTEL_PYTHON_DISTRO": "none", "OTEL_PYTHON_CONFIGURATOR": "none",
+                            "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "agent_os,langchain,openai,openai_agents"}
     times: dict[str, list[float]] = {name: [] for name in commands}
     where = tempfile.mkdtemp(prefix="bench-startup-")  # whatever a run writes lands there, not in the repo
     for name, command in commands.items():  # warm the page cache and .pyc files
-        subprocess.run(command, capture_output=True, env=env, check=True, cwd=where)
+        subprocess.run(command, capture_output=True, env=envs[name], check=True, cwd=where)
     for _ in range(rounds * 4):
         for name, command in commands.items():
             started = time.perf_counter()
-            subprocess.run(command, capture_output=True, env=env, check=True, cwd=where)
+            subprocess.run(command, capture_output=True, env=envs[name], check=True, cwd=where)
             times[name].append((time.perf_counter() - started) * 1000)
     base = times["python -c pass"]
     rows = {name: {"ms": spread(t), "over_python_ms": spread([x - b for x, b in zip(t, base)])}
@@ -216,7 +223,10 @@ def startup(rounds: int, log) -> dict:
                                 capture_output=True, text=True, env=env).stderr
     cumulative = [int(m.group(1)) for m in re.finditer(r"\|\s*(\d+) \| agent_os_otel$", importtime, re.MULTILINE)]
     log("  " + ", ".join(f"{n} {rows[n]['ms']['median']:.0f} ms" for n in rows))
+    ours_over_upstream = spread([x - u for x, u in zip(times["opentelemetry-instrument python -c pass"],
+                                                        times[UPSTREAM_ALONE])])
     return {"title": TITLES["d"], "runs_per_command": rounds * 4, "commands": rows,
+            "ours_over_upstream_ms": ours_over_upstream,
             "import_agent_os_otel_cumulative_us": cumulative[-1] if cumulative else None}
 
 
@@ -226,7 +236,10 @@ def startup_table(data: dict) -> str:
              if data["import_agent_os_otel_cumulative_us"] else "", "",
              "| command | ms | over `python -c pass`, ms |", "|---|---:|---:|"]
     for name, row in data["commands"].items():
-        lines.append(f"| `{name}` | {fmt(row['ms'])} | {fmt(row['over_python_ms'])} |")
+        shown = "`opentelemetry-instrument python -c pass`, none of ours loaded (upstream alone)" \
+            if name == UPSTREAM_ALONE else f"`{name}`"
+        lines.append(f"| {shown} | {fmt(row['ms'])} | {fmt(row['over_python_ms'])} |")
+    lines += ["", f"Ours over upstream alone (same runs): {fmt(data['ours_over_upstream_ms'])} ms."]
     return "\n".join(lines)
 
 

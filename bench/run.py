@@ -58,7 +58,7 @@ class BenchError(Exception):
 
 # Peers record prompts and completions on spans by default; ours only when asked. "ours+content" is
 # ours asked to, so the comparison with the peers is like for like. "ours, spans only" is ours with no
-# MeterProvider and no audit destination: how much of ours' cost is its spans, and how much the other signals.
+# MeterProvider (and on Agent OS no audit destination): how much of ours' cost is its spans, how much the rest.
 VARIANTS = {"ours+content": ("ours", {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY"}, []),
             "ours, spans only": ("ours", {}, ["--only-spans"])}
 
@@ -113,9 +113,8 @@ def step_scenario(key: str, rounds: int, scale: float, peers: bool, log) -> dict
     # the span count ours makes per step, for the floor: from a short calibration run of ours
     calibration = run_workload(scenario, "ours", max(5, steps // 10), warmup)
     floor_spans = round(calibration["spans_per_step"])
-    contenders = ["uninstrumented", "floor", "ours"] + (["ours+content", *peer_names] if peers and peer_names else [])
-    if scenario == "agent_os":
-        contenders.append("ours, spans only")
+    contenders = ["uninstrumented", "floor", "ours", "ours, spans only"] + (
+        ["ours+content", *peer_names] if peers and peer_names else [])
     baseline_of = {c: "uninstrumented" for c in contenders}
     versions = {}
     # A peer venv whose workload versions differ from ours gets its own uninstrumented baseline

@@ -7,7 +7,9 @@ up by ``--contender`` differs:
 
 - ``uninstrumented``: nothing; ``floor``: nothing, but ``--floor-spans`` empty ``start_span().end()``
   per step by hand (and, timed alone afterwards, the same spans without the workload);
-- ``ours``: agent-os-otel's instrumentors; ``openinference``, ``openllmetry``, ``openlit``: the peers'.
+- ``ours``: agent-os-otel's instrumentors; ``openinference``, ``openllmetry``, ``openlit``: the peers';
+- ``ours --only-spans``: ours with no MeterProvider (and on agent_os no audit destination), for the
+  decomposition of ours' cost into its spans and the rest.
 
 Scenarios: ``langchain`` (one invoke of a LangGraph ReAct agent on a fake chat model: model asks for
 a tool, tool, model answers), ``openai`` (one chat completion and one streamed chat completion against
@@ -100,10 +102,7 @@ def instrument(contender: str, scenario: str, provider: TracerProvider, only_spa
     if contender in ("uninstrumented", "floor"):
         return
     if contender == "ours":
-        if only_spans:  # no metrics pipeline and no audit destination: our span path alone
-            from agent_os_otel.instrumentation.agent_os import AgentOsInstrumentor
-            AgentOsInstrumentor().instrument(tracer_provider=provider)
-        elif scenario == "langchain":
+        if scenario == "langchain":
             from agent_os_otel.instrumentation.langchain import LangChainInstrumentor
             LangChainInstrumentor().instrument(tracer_provider=provider)
         elif scenario == "openai":
@@ -112,8 +111,9 @@ def instrument(contender: str, scenario: str, provider: TracerProvider, only_spa
         else:  # agent_os, memory: as bench/agent_os_bench.py runs it, metrics endpoint and audit file on
             from agent_os_otel import audit, enable_metrics
             from agent_os_otel.instrumentation.agent_os import AgentOsInstrumentor
-            enable_metrics(port=0)
-            audit.enable_local_file(str(Path(tempfile.mkdtemp()) / "audit.jsonl"))
+            if not only_spans:
+                enable_metrics(port=0)
+                audit.enable_local_file(str(Path(tempfile.mkdtemp()) / "audit.jsonl"))
             AgentOsInstrumentor().instrument(tracer_provider=provider)
     elif contender == "openinference":
         if scenario == "langchain":
@@ -201,7 +201,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--floor-spans", type=int, default=0, help="floor: empty spans per step, by hand")
     parser.add_argument("--only-spans", action="store_true",
-                        help="ours on agent_os with no MeterProvider and no audit destination: its spans alone")
+                        help="ours with no MeterProvider (and on agent_os no audit destination): its spans alone")
     args = parser.parse_args()
 
     exporter, ended = CountingExporter(), EndCounter()
@@ -214,9 +214,10 @@ def main() -> None:
     if args.contender == "ours" and args.scenario in ("langchain", "openai"):
         from agent_os_otel.metrics import views as our_views
         views = our_views()
-    if args.only_spans and (args.contender, args.scenario) != ("ours", "agent_os"):
-        raise SystemExit("--only-spans is for --contender ours --scenario agent_os")
-    if not (args.contender == "ours" and args.scenario in ("agent_os", "memory")):  # there enable_metrics sets it
+    if args.only_spans and args.contender != "ours":
+        raise SystemExit("--only-spans is for --contender ours")
+    if not args.only_spans and not (args.contender == "ours" and args.scenario in ("agent_os", "memory")):
+        # (ours on agent_os: enable_metrics sets it; --only-spans: none, so metrics go to the API's no-op)
         metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()], views=views))
     instrument(args.contender, args.scenario, provider, args.only_spans)
 

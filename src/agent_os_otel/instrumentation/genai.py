@@ -78,7 +78,8 @@ def _content_mode(raw: str) -> str:
 
 
 def content_mode() -> str:
-    """NO_CONTENT unless OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT opts in (read on each call)."""
+    """NO_CONTENT unless OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT opts in (read on each call;
+    an operation reads it once, see ``Operation.capturing``)."""
     return _content_mode(os.environ.get(c.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT, ""))
 
 
@@ -153,28 +154,32 @@ class Activation:
         self._where = where
         self._tokens = None
 
+    # The guard's try/except is inlined: this runs around every call and every stream step.
     def __enter__(self):
-        if self._op is not None:
-            self._tokens = self._guard.run(self._where, self._enter) if self._guard else self._enter()
-        return self._op
+        op = self._op
+        if op is not None:
+            try:
+                self._tokens = context.attach(op.context), _open[op.kind].set(op)
+            except Exception as exc:  # pylint: disable=broad-except - see _fault
+                self._fault(exc)
+        return op
 
     def __exit__(self, *exc_info) -> bool:
-        if self._tokens is not None:
-            if self._guard:
-                self._guard.run(self._where, self._exit)
-            else:
-                self._exit()
+        tokens = self._tokens
+        if tokens is not None:
+            self._tokens = None
+            try:
+                _open[self._op.kind].reset(tokens[1])
+                context.detach(tokens[0])
+            except Exception as exc:  # pylint: disable=broad-except - see _fault
+                self._fault(exc)
         return False
 
-    def _enter(self) -> tuple:
-        op = self._op
-        return context.attach(op.context), _open[op.kind].set(op)
-
-    def _exit(self) -> None:
-        token, owner_token = self._tokens
-        self._tokens = None
-        _open[self._op.kind].reset(owner_token)
-        context.detach(token)
+    def _fault(self, exc: Exception) -> None:
+        """Guarded, our fault is logged once and the wrapped code goes on; unguarded, it is raised."""
+        if self._guard is None:
+            raise exc
+        self._guard.report(self._where, exc)
 
 
 class Operation:
@@ -199,6 +204,7 @@ class Operation:
         self._output_tokens: int | None = None
         self._error_type: str | None = None
         self._captured: dict[str, str] = {}
+        self._content_mode: str | None = None
         self._attempts = 0
 
     # -- context --
@@ -225,6 +231,19 @@ class Operation:
         context.detach(token)
 
     # -- what happened --
+    @property
+    def content_mode(self) -> str:
+        """``content_mode()`` as this operation sees it: read at its first capture decision, then kept
+        (an environment read costs more than all the rest of a capture decision)."""
+        if self._content_mode is None:
+            self._content_mode = content_mode()
+        return self._content_mode
+
+    @property
+    def capturing(self) -> bool:
+        """Whether this operation captures content: lets callers skip building messages nobody will see."""
+        return self.content_mode != "NO_CONTENT"
+
     def set(self, key: str, value: Any) -> None:
         """One attribute, ignored when None (an SDK field the response did not carry)."""
         if value is not None and not self.ended:
@@ -259,11 +278,11 @@ class Operation:
 
     def capture(self, attribute: str, value: Any) -> None:
         """Content (messages, instructions, tool arguments/results): only when opted in, redacted, capped."""
-        if self.ended or value is None or not capturing():
+        if self.ended or value is None or not self.capturing:
             return
         text = _json(_clean_tree(value)) if not isinstance(value, str) else _clean(value)
         self._captured[attribute] = text
-        if content_mode() in ("SPAN_ONLY", "SPAN_AND_EVENT"):
+        if self.content_mode in ("SPAN_ONLY", "SPAN_AND_EVENT"):
             self.span.set_attribute(attribute, text)
 
     def fail(self, exc: BaseException) -> None:
@@ -300,7 +319,7 @@ class Operation:
                 instruments.gen_ai_token_usage.record(count, {**labels, c.ATTR_GEN_AI_TOKEN_TYPE: token_type})
 
     def _emit_content_event(self) -> None:
-        if not self._captured or content_mode() not in ("EVENT_ONLY", "SPAN_AND_EVENT"):
+        if not self._captured or self.content_mode not in ("EVENT_ONLY", "SPAN_AND_EVENT"):
             return
         attributes = {k: self.attributes[k] for k in (c.ATTR_GEN_AI_OPERATION_NAME, c.ATTR_GEN_AI_PROVIDER_NAME,
                                                        c.ATTR_GEN_AI_REQUEST_MODEL, c.ATTR_GEN_AI_RESPONSE_ID)
@@ -320,6 +339,10 @@ class _Within:
 
     def active(self, guard: Guard | None = None, where: str = "") -> Activation:
         return Activation(None, guard, where)
+
+    @property
+    def capturing(self) -> bool:
+        return self.owner is not None and self.owner.capturing
 
     def set(self, key: str, value: Any) -> None:
         if self.owner is not None:
@@ -350,11 +373,13 @@ class _Within:
 def _foreign_span_of_kind(kind: str) -> bool:
     """Is the current span another vendor's span for the same kind of operation?"""
     span = trace.get_current_span()
-    attributes = getattr(span, "attributes", None)
-    if not span.is_recording() or not attributes:
+    if not span.is_recording():
         return False
     scope = getattr(span, "instrumentation_scope", None)
     if scope is not None and scope.name.startswith(c.SCOPE_NAME):
+        return False  # before the attributes: the SDK's span builds a new read-only view per read
+    attributes = getattr(span, "attributes", None)
+    if not attributes:
         return False
     operation = attributes.get(c.ATTR_GEN_AI_OPERATION_NAME) or attributes.get("llm.request.type")
     if kind == "model":

@@ -130,10 +130,11 @@ def _stream(where: str, hook, is_async: bool):
         run = guard.run(where, hook.start, instance, args, kwargs)
         op = getattr(run, "op", None)
         step = getattr(run, "step", None)  # what a stream item tells (an agent run's items tell nothing)
+        active = _active(where, op)  # one for all steps: a generator's steps never overlap
         complete, error = False, None
         try:
             while True:
-                with _active(where, op):
+                with active:
                     try:
                         item = next(inner)
                     except StopIteration:
@@ -143,7 +144,7 @@ def _stream(where: str, hook, is_async: bool):
                     guard.run(where, step, item)
                 yield item
         except GeneratorExit:
-            with _active(where, op):
+            with active:
                 inner.close()
             raise
         except BaseException as exc:
@@ -159,10 +160,11 @@ def _stream(where: str, hook, is_async: bool):
         run = guard.run(where, hook.start, instance, args, kwargs)
         op = getattr(run, "op", None)
         step = getattr(run, "step", None)  # what a stream item tells (an agent run's items tell nothing)
+        active = _active(where, op)  # one for all steps: a generator's steps never overlap
         complete, error = False, None
         try:
             while True:
-                with _active(where, op):
+                with active:
                     try:
                         item = await inner.__anext__()
                     except StopAsyncIteration:
@@ -172,7 +174,7 @@ def _stream(where: str, hook, is_async: bool):
                     guard.run(where, step, item)
                 yield item
         except GeneratorExit:
-            with _active(where, op):
+            with active:
                 await inner.aclose()
             raise
         except BaseException as exc:

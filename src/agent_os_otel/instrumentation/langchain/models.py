@@ -72,7 +72,7 @@ def start(model, messages: list[BaseMessage] | None, stop: Any, kwargs: dict, st
         params[c.ATTR_GEN_AI_REQUEST_STREAM] = True
     op = genai.start_model_call(tracer, operation=c.OP_CHAT, provider=provider_name(ls_params.get("ls_provider")),
                                 model=ls_params.get("ls_model_name"), params=params)
-    if messages and genai.capturing():
+    if messages and op.capturing:
         capture_input(op, messages)
     return op
 
@@ -93,7 +93,7 @@ def record(op, outputs: list[tuple[AIMessage, dict | None]], llm_output: dict | 
         response_id=response_id, finish_reasons=[reason for reason in reasons if reason],
         input_tokens=usage.get("input_tokens", token_usage.get("prompt_tokens")),
         output_tokens=usage.get("output_tokens", token_usage.get("completion_tokens")))
-    if genai.capturing():
+    if op.capturing:
         op.capture(c.ATTR_GEN_AI_OUTPUT_MESSAGES,
                    [genai.message("assistant", *_parts(message), finish_reason=reason)
                     for (message, _), reason in zip(outputs, reasons)])

@@ -23,7 +23,7 @@ def _start(name, call_id, description, arguments):
 
 
 def _finish(op, result) -> None:
-    if genai.capturing():
+    if op.capturing:
         op.capture(c.ATTR_GEN_AI_TOOL_CALL_RESULT, result.content if isinstance(result, ToolMessage) else result)
 
 

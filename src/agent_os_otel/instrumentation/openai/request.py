@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -29,7 +30,20 @@ _PARAMS = {  # (keyword argument, gen_ai.request.* attribute)
 
 def get(obj: Any, key: str) -> Any:
     """A field of an SDK object or of the plain dict a user passed in its place."""
-    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+    return obj.get(key) if _is_mapping(type(obj)) else getattr(obj, key, None)
+
+
+@functools.lru_cache(maxsize=256)
+def _is_mapping(kind: type) -> bool:
+    """Per type, once: isinstance() against an ABC is a Python-level call, and every field read asks."""
+    return issubclass(kind, Mapping)
+
+
+@functools.cache
+def _provider(client_type: type) -> str:
+    """Per client class, once: Azure clients (AzureOpenAI, AsyncAzureOpenAI and subclasses) or not."""
+    azure = any(k.__name__ == "BaseAzureClient" for k in client_type.__mro__)
+    return c.PROVIDER_AZURE_OPENAI if azure else c.PROVIDER_OPENAI
 
 
 def start(tracer, api: str, client: Any, kwargs: Mapping[str, Any]):
@@ -38,14 +52,13 @@ def start(tracer, api: str, client: Any, kwargs: Mapping[str, Any]):
     if params.get(c.ATTR_GEN_AI_REQUEST_CHOICE_COUNT) == 1:  # semconv: only when it is not 1
         del params[c.ATTR_GEN_AI_REQUEST_CHOICE_COUNT]
     model = kwargs.get("model")
-    url = getattr(client, "base_url", None)
-    azure = any(k.__name__ == "BaseAzureClient" for k in type(client).__mro__)
+    # the attribute behind the base_url property, which (openai 3.x) runs an import on every read
+    url = getattr(client, "_base_url", None) or getattr(client, "base_url", None)
     op = genai.start_model_call(
-        tracer, operation=c.OP_EMBEDDINGS if api == EMBEDDINGS else c.OP_CHAT,
-        provider=c.PROVIDER_AZURE_OPENAI if azure else c.PROVIDER_OPENAI,
+        tracer, operation=c.OP_EMBEDDINGS if api == EMBEDDINGS else c.OP_CHAT, provider=_provider(type(client)),
         model=model if isinstance(model, str) else None, params=params,
         server_address=getattr(url, "host", None) or None, server_port=getattr(url, "port", None))
-    if genai.capturing():
+    if op.capturing:
         _capture_input(op, api, kwargs)
     return op
 

@@ -28,7 +28,7 @@ def _chat(op, completion: Any) -> None:
     op.set_response(model=get(completion, "model"), response_id=get(completion, "id"),
                     finish_reasons=[get(ch, "finish_reason") for ch in choices if get(ch, "finish_reason")],
                     input_tokens=get(usage, "prompt_tokens"), output_tokens=get(usage, "completion_tokens"))
-    if genai.capturing():
+    if op.capturing:
         op.capture(c.ATTR_GEN_AI_OUTPUT_MESSAGES,
                    [chat_message(get(ch, "message"), get(ch, "finish_reason")) for ch in choices])
 
@@ -53,7 +53,7 @@ def _response(op, response: Any) -> None:
     op.set_response(model=get(response, "model"), response_id=get(response, "id"),
                     finish_reasons=[finish_reason] if finish_reason else None,
                     input_tokens=get(usage, "input_tokens"), output_tokens=get(usage, "output_tokens"))
-    if finish_reason and genai.capturing():
+    if finish_reason and op.capturing:
         parts = [part for message in response_items(get(response, "output")) for part in message["parts"]]
         op.capture(c.ATTR_GEN_AI_OUTPUT_MESSAGES, [genai.message("assistant", *parts, finish_reason=finish_reason)])
 
@@ -62,9 +62,9 @@ class ChatChunks:
     """A chat.completions stream as it goes by: ids, finish reasons, usage (sent last, when the request
     set stream_options.include_usage) and, only when capturing, the text and tool calls of each choice."""
 
-    def __init__(self) -> None:
+    def __init__(self, op) -> None:
         self.error: BaseException | None = None
-        self._capturing = genai.capturing()
+        self._capturing = op.capturing
         self._id = self._model = self._usage = None
         self._choices: dict[int, dict] = {}
 
@@ -73,8 +73,10 @@ class ChatChunks:
         self._model = get(chunk, "model") or self._model
         self._usage = get(chunk, "usage") or self._usage
         for choice in get(chunk, "choices") or ():
-            state = self._choices.setdefault(get(choice, "index") or 0,
-                                             {"finish_reason": None, "text": [], "tool_calls": {}})
+            index = get(choice, "index") or 0
+            state = self._choices.get(index)
+            if state is None:  # not setdefault: its default would be built anew for every chunk
+                state = self._choices[index] = {"finish_reason": None, "text": [], "tool_calls": {}}
             state["finish_reason"] = get(choice, "finish_reason") or state["finish_reason"]
             if self._capturing:
                 self._add_content(state, get(choice, "delta"))
@@ -107,7 +109,7 @@ class ChatChunks:
 class ResponseEvents:
     """A Responses API event stream: its lifecycle events carry the response, complete in the last one."""
 
-    def __init__(self) -> None:
+    def __init__(self, op) -> None:  # pylint: disable=unused-argument - the recorders' common signature
         self.error: BaseException | None = None
         self._response = None
 

@@ -6,6 +6,7 @@ exception untouched (a stream comes back proxied, see `streams`); everything of 
 
 from __future__ import annotations
 
+import functools
 import sys
 
 from .. import genai
@@ -22,19 +23,24 @@ def _start(api: str, owner, name: str, instance, kwargs):
     return request.start(tracer, api, getattr(instance, "_client", None), kwargs)
 
 
-def _settle(api: str, op, outcome):
-    """The result to hand back: a stream proxied so its span ends with it, anything else recorded now."""
-    # only once openai is in use
+@functools.cache
+def _sdk_types():
+    """The SDK's stream and raw-response classes, imported at the first call: by then openai is in use."""
     from openai import AsyncStream, Stream  # pylint: disable=import-outside-toplevel
     from openai._legacy_response import LegacyAPIResponse  # pylint: disable=import-outside-toplevel
+    return Stream, AsyncStream, LegacyAPIResponse
 
+
+def _settle(api: str, op, outcome):
+    """The result to hand back: a stream proxied so its span ends with it, anything else recorded now."""
+    Stream, AsyncStream, LegacyAPIResponse = _sdk_types()  # pylint: disable=invalid-name
     raw = None
     if isinstance(outcome, LegacyAPIResponse):  # with_raw_response, as LangChain's ChatOpenAI calls the SDK
         raw, outcome = outcome, _parsed(outcome)
     recorder = result.STREAM_RECORDERS.get(api)
     if recorder is not None and isinstance(outcome, (Stream, AsyncStream)):
         traced = (streams.TracedStream if isinstance(outcome, Stream) else streams.TracedAsyncStream)(
-            outcome, op, recorder())
+            outcome, op, recorder(op))
         if raw is None:
             return traced
         raw._parsed_by_type[raw._cast_to] = traced  # pylint: disable=protected-access - see _parsed

@@ -53,7 +53,7 @@ def start(tracer, data: Any, tool_call: Any):
     if kind == "function":
         op = genai.start_tool(tracer, name=data.name, call_id=get(tool_call, "call_id"),
                               description=get(tool_call, "description") or None)
-        if genai.capturing() and tool_call is not None:
+        if op.capturing and tool_call is not None:
             op.capture(c.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, tool_call.arguments)
         return op
     if kind == "generation":  # Chat Completions: the SDK names the model and its settings up front
@@ -78,7 +78,7 @@ def end(op, data: Any, tool_call: Any) -> None:
     kind = getattr(data, "type", None)
     if kind in MODEL_SPANS:
         _model_end(op, data)
-    elif kind == "function" and genai.capturing():
+    elif kind == "function" and op.capturing:
         if tool_call is None:
             op.capture(c.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, data.input)
         op.capture(c.ATTR_GEN_AI_TOOL_CALL_RESULT, data.output)
@@ -100,7 +100,7 @@ def _model_end(op, data: Any) -> None:
     # Response of placeholder id and model, so its details come only from the openai instrumentation.
     if data.type == "response" and data.response is not None:
         record_result(RESPONSES, op, data.response)
-    if genai.capturing():
+    if op.capturing:
         _capture_input(op, data)
 
 

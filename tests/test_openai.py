@@ -11,6 +11,7 @@ import pytest
 
 from agent_os_otel import catalogue as c
 from tests.support.openai_server import OpenAIServer, broken_stream, error, text, tool_call
+from tests.support.run import ROOT, run_python
 from tests.support.telemetry import children, named, run_program, tree
 
 SECRET = "sk-proj-A8f3kQ9zL2mN7xR4tV6wY1bC5dE0gH"
@@ -428,3 +429,36 @@ calls()  # theirs alone, still working
     assert len(server.requests) == 8
     assert len(model_spans(telemetry)) == 8, tree(telemetry)
     assert {s["scope"] for s in telemetry["spans"]} == {"opentelemetry.instrumentation.openai.v1"}
+
+
+def test_genai_spans_go_to_the_tracer_provider_given_to_instrument(tmp_path, server):
+    """instrument(tracer_provider=...), as contrib instrumentors take it: the global provider gets nothing."""
+    server.script(text("Paris"))
+    program = f"""
+import json, sys
+sys.path.insert(0, {str(ROOT)!r})
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from agent_os_otel.instrumentation.langchain import LangChainInstrumentor
+from agent_os_otel.instrumentation.openai import OpenAIInstrumentor
+own, everyone = InMemorySpanExporter(), InMemorySpanExporter()
+for exporter, provider in ((own, TracerProvider()), (everyone, TracerProvider())):
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    if exporter is own:
+        OpenAIInstrumentor().instrument(tracer_provider=provider)
+        LangChainInstrumentor().instrument(tracer_provider=provider)
+    else:
+        trace.set_tracer_provider(provider)
+import openai
+from tests.support.langchain_fakes import ChatFake, reply
+openai.OpenAI(base_url={server.base_url!r}, api_key="k").chat.completions.create(
+    model="gpt-4o", messages=[{{"role": "user", "content": "Capital?"}}])
+ChatFake(messages=iter([reply("Oslo")])).invoke("Capital?")
+print(json.dumps([[s.name for s in e.get_finished_spans()] for e in (own, everyone)]))
+"""
+    done = run_python(tmp_path, program)
+    assert done.returncode == 0, done.stderr
+    own, everyone = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sorted(own) == ["chat fake-model", MODEL_SPAN] and everyone == []

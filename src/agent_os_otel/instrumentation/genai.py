@@ -45,9 +45,24 @@ _open: dict[str, ContextVar[Operation | None]] = {
 _events = get_logger(c.SCOPE_NAME + ".genai", __version__, schema_url=c.GEN_AI_SCHEMA_URL)
 
 
+_tracers: dict[str, trace.Tracer] = {}
+
+
+def use_tracer_provider(framework: str, provider: trace.TracerProvider | None) -> None:
+    """``instrument(tracer_provider=...)``, as contrib instrumentors take it; the global provider when None.
+    Looked up once, so a span does not go through the global proxy tracer each time."""
+    _tracers[framework] = trace.get_tracer(f"{c.SCOPE_NAME}.{framework}", __version__, tracer_provider=provider,
+                                           schema_url=c.GEN_AI_SCHEMA_URL)
+
+
 def tracer_for(framework: str) -> trace.Tracer:
-    """The tracer of one framework instrumentation; its spans carry the pinned GenAI schema URL."""
-    return trace.get_tracer(f"{c.SCOPE_NAME}.{framework}", __version__, schema_url=c.GEN_AI_SCHEMA_URL)
+    """The tracer of one framework instrumentation (the global provider's unless instrument() was given
+    one); its spans carry the pinned GenAI schema URL."""
+    found = _tracers.get(framework)
+    if found is None:
+        use_tracer_provider(framework, None)
+        found = _tracers[framework]
+    return found
 
 
 def error_type(exc: BaseException) -> str:

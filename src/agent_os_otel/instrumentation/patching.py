@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 import wrapt
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
+from . import genai
 from .guard import Guard
 
 _MARK = "_agent_os_otel_wrapper"
@@ -88,6 +89,8 @@ class PatchingInstrumentor(BaseInstrumentor):
     _patched: list[tuple[object, str]]
     _active = False
     guard: Guard
+    genai_framework: str | None = None
+    """GenAI instrumentors: the framework whose tracer ``instrument(tracer_provider=...)`` sets (genai.tracer_for)."""
 
     def targets(self) -> Iterable[tuple[str, str, Callable[[object, str], Callable]]]:
         """(module, dotted attribute path, wrapper factory): the factory gets (owner, attribute name) when
@@ -95,6 +98,8 @@ class PatchingInstrumentor(BaseInstrumentor):
         raise NotImplementedError
 
     def _instrument(self, **kwargs) -> None:
+        if self.genai_framework:
+            genai.use_tracer_provider(self.genai_framework, kwargs.get("tracer_provider"))
         self._active = True
         self._patched = []
         by_module: dict[str, list] = {}

@@ -220,6 +220,7 @@ class LangChainInstrumentor(PatchingInstrumentor):
     """Spans and GenAI metrics for LangChain chat models and tools and LangGraph agents."""
 
     guard = guard
+    genai_framework = "langchain"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments

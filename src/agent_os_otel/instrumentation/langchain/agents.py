@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ... import catalogue as c
 from .. import genai
 from . import models
-from .models import arg, tracer
+from .models import arg
 
 _DEFAULT_NAME = "LangGraph"  # what LangGraph names a compiled graph given no name
 
@@ -57,7 +57,7 @@ class Factory:
     @staticmethod
     def start(_module, args, kwargs):
         info = AgentInfo(*_model_of(arg(args, kwargs, 0, "model")))
-        return Creation(genai.start_agent(tracer, name=kwargs.get("name") or _DEFAULT_NAME, provider=info.provider,
+        return Creation(genai.start_agent(genai.tracer_for("langchain"), name=kwargs.get("name") or _DEFAULT_NAME, provider=info.provider,
                                           model=info.model, operation=c.OP_CREATE_AGENT), info)
 
     @staticmethod
@@ -84,7 +84,7 @@ class AgentRun:
     @staticmethod
     def start(graph, args, kwargs):
         info = _agents[graph.builder]
-        return Run(genai.start_agent(tracer, name=graph.name or _DEFAULT_NAME, provider=info.provider,
+        return Run(genai.start_agent(genai.tracer_for("langchain"), name=graph.name or _DEFAULT_NAME, provider=info.provider,
                                      model=info.model, conversation_id=_thread_id(graph, args, kwargs)))
 
 

@@ -15,7 +15,6 @@ from langchain_core.messages.ai import add_ai_message_chunks
 from ... import catalogue as c
 from .. import genai
 
-tracer = genai.tracer_for("langchain")
 
 # LangChain's ls_provider -> the semconv's well-known gen_ai.provider.name; others pass through as is.
 _PROVIDERS = {
@@ -70,7 +69,7 @@ def start(model, messages: list[BaseMessage] | None, stop: Any, kwargs: dict, st
     params = genai.request_params(values, _PARAMS)
     if stream:
         params[c.ATTR_GEN_AI_REQUEST_STREAM] = True
-    op = genai.start_model_call(tracer, operation=c.OP_CHAT, provider=provider_name(ls_params.get("ls_provider")),
+    op = genai.start_model_call(genai.tracer_for("langchain"), operation=c.OP_CHAT, provider=provider_name(ls_params.get("ls_provider")),
                                 model=ls_params.get("ls_model_name"), params=params)
     if messages and op.capturing:
         capture_input(op, messages)

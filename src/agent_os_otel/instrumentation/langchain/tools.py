@@ -13,11 +13,11 @@ from langchain_core.messages import ToolMessage
 
 from ... import catalogue as c
 from .. import genai
-from .models import arg, tracer
+from .models import arg
 
 
 def _start(name, call_id, description, arguments):
-    op = genai.start_tool(tracer, name=str(name), call_id=call_id, description=description)
+    op = genai.start_tool(genai.tracer_for("langchain"), name=str(name), call_id=call_id, description=description)
     op.capture(c.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, arguments)
     return op
 

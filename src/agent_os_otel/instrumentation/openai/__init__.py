@@ -65,6 +65,7 @@ class OpenAIInstrumentor(PatchingInstrumentor):
     """Model spans, GenAI metrics and retry events for the OpenAI SDK."""
 
     guard = guard
+    genai_framework = "openai"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments

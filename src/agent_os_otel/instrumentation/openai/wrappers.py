@@ -14,13 +14,11 @@ from . import request, result, streams
 from .guarded import guard, owning
 from ..patching import foreign_instrumentation
 
-tracer = genai.tracer_for("openai")
-
 
 def _start(api: str, owner, name: str, instance, kwargs):
     if foreign_instrumentation(owner, name) and genai.open_operation("model") is None:
         return None  # another vendor records this call; see `stacking`
-    return request.start(tracer, api, getattr(instance, "_client", None), kwargs)
+    return request.start(genai.tracer_for("openai"), api, getattr(instance, "_client", None), kwargs)
 
 
 @functools.cache

@@ -107,6 +107,7 @@ class OpenAIAgentsInstrumentor(PatchingInstrumentor):
     """The Agents SDK's spans as OpenTelemetry GenAI spans, in one tree with the model calls under them."""
 
     guard = guard
+    genai_framework = "openai_agents"
     _registered = False
 
     @property

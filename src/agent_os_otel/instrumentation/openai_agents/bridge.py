@@ -54,7 +54,6 @@ class Bridge:
 
     def __init__(self) -> None:
         self.active = False
-        self._tracer = genai.tracer_for("openai_agents")
         self._records: dict[str, _Record] = {}
         self._models: dict[genai.Operation, _Record] = {}
         self._exceptions: dict[str, BaseException] = {}
@@ -101,7 +100,7 @@ class Bridge:
         if _other_bridge_registered():  # it records these spans already: two bridges would double them
             self._skipped.add(trace_.trace_id)
             return
-        self._open(_Record(trace_.trace_id, spans.workflow(self._tracer, trace_), None, None), owner=False)
+        self._open(_Record(trace_.trace_id, spans.workflow(genai.tracer_for("openai_agents"), trace_), None, None), owner=False)
 
     def _span_start(self, span: Any) -> None:
         if not self.active or span.trace_id in self._skipped:
@@ -111,7 +110,7 @@ class Bridge:
         kind = getattr(data, "type", None)
         tool_call = hints.take_tool_call() if kind == "function" else None
         with _under(parent):
-            op = spans.start(self._tracer, data, tool_call)
+            op = spans.start(genai.tracer_for("openai_agents"), data, tool_call)
         if op is None:  # no span of its own: its children belong to the parent's
             if parent is not None:
                 self._records[span.span_id] = parent

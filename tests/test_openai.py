@@ -462,3 +462,41 @@ print(json.dumps([[s.name for s in e.get_finished_spans()] for e in (own, everyo
     assert done.returncode == 0, done.stderr
     own, everyone = json.loads(done.stdout.strip().splitlines()[-1])
     assert sorted(own) == ["chat fake-model", MODEL_SPAN] and everyone == []
+
+
+def test_metric_exemplars_point_at_the_model_call_span(tmp_path, server):
+    """A sampled call's duration and token exemplars link to its own chat span, streamed or not."""
+    server.script(text("Paris", input_tokens=5, output_tokens=2), text("Oslo", input_tokens=5, output_tokens=2))
+    program = f"""
+import json
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+spans, reader, provider = InMemorySpanExporter(), InMemoryMetricReader(), TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(spans))
+trace.set_tracer_provider(provider)
+metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+from agent_os_otel.instrumentation.openai import OpenAIInstrumentor
+OpenAIInstrumentor().instrument()
+import openai
+client = openai.OpenAI(base_url={server.base_url!r}, api_key="k")
+with trace.get_tracer("app").start_as_current_span("request"):
+    for _ in client.chat.completions.create(model="gpt-4o", messages=[{{"role": "user", "content": "Capital?"}}],
+                                            stream=True, stream_options={{"include_usage": True}}):
+        pass
+    client.chat.completions.create(model="gpt-4o", messages=[{{"role": "user", "content": "Capital?"}}])
+exemplars = {{m.name: sorted({{format(e.span_id, "016x") for p in m.data.data_points for e in p.exemplars}})
+             for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics for m in sm.metrics}}
+chats = [format(s.context.span_id, "016x") for s in spans.get_finished_spans() if s.name == {MODEL_SPAN!r}]
+print(json.dumps([exemplars, chats]))
+"""
+    done = run_python(tmp_path, program)
+    assert done.returncode == 0, done.stderr
+    exemplars, (streamed, plain) = json.loads(done.stdout.strip().splitlines()[-1])
+    # one exemplar per histogram bucket, the latest: the plain call's (same token counts, so the same buckets)
+    # is its own span, not the "request" span that is current when its metrics are recorded
+    for name in (c.GEN_AI_OPERATION_DURATION.name, c.GEN_AI_TOKEN_USAGE.name):
+        assert plain in exemplars[name] and set(exemplars[name]) <= {streamed, plain}, name

@@ -328,10 +328,13 @@ class Operation:
                   if self.attributes.get(k) is not None}
         if self._error_type:
             labels[c.ATTR_ERROR_TYPE] = self._error_type
-        instruments.gen_ai_operation_duration.record(time.perf_counter() - self.started, labels)
+        # in the operation's context, wherever end() runs (after a call, or as a stream is consumed): the
+        # exemplars of a sampled trace point at this operation's span
+        instruments.gen_ai_operation_duration.record(time.perf_counter() - self.started, labels, self.context)
         for token_type, count in (("input", self._input_tokens), ("output", self._output_tokens)):
             if count is not None:
-                instruments.gen_ai_token_usage.record(count, {**labels, c.ATTR_GEN_AI_TOKEN_TYPE: token_type})
+                instruments.gen_ai_token_usage.record(count, {**labels, c.ATTR_GEN_AI_TOKEN_TYPE: token_type},
+                                                      self.context)
 
     def _emit_content_event(self) -> None:
         if not self._captured or self.content_mode not in ("EVENT_ONLY", "SPAN_AND_EVENT"):

@@ -302,3 +302,9 @@ class OpenAIServer:
     def __exit__(self, *exc) -> None:
         self._http.shutdown()
         self._http.server_close()
+
+
+if __name__ == "__main__":  # python -m tests.support.openai_server: serve "ok" replies until stopped
+    with OpenAIServer() as served:
+        print(served.base_url, flush=True)
+        threading.Event().wait()

@@ -261,7 +261,7 @@ class AuditFile:
     def _write(self, records: list[dict]) -> None:
         redactor = redaction.active_redactor()
         if redactor is not None:
-            records = [{**record, **{key: exporters._redact_any(record[key], redactor) for key in _CALLER_FIELDS
+            records = [{**record, **{key: exporters.redact_any(record[key], redactor) for key in _CALLER_FIELDS
                                      if key in record}} for record in records]
         lines = [json.dumps(record, ensure_ascii=False, default=str) + "\n" for record in records]
         try:

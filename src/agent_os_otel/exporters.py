@@ -188,16 +188,12 @@ class RedactingLogExporter(LogRecordExporter, _ExportGuard):
             try:
                 for readable in batch:
                     record = readable.log_record
-                    record.body = self.redact_body(record.body, redactor)
+                    record.body = redact_any(record.body, redactor)
                     record.attributes = redactor.redact_attributes(record.attributes)
             except Exception as exc:  # pylint: disable=broad-except
                 self._report(exc)
                 return LogRecordExportResult.FAILURE
         return self.inner.export(batch)
-
-    @staticmethod
-    def redact_body(body, redactor):
-        return _redact_any(body, redactor)
 
     def shutdown(self) -> None:
         self.inner.shutdown()
@@ -206,14 +202,14 @@ class RedactingLogExporter(LogRecordExporter, _ExportGuard):
         return self.inner.force_flush(timeout_millis)
 
 
-def _redact_any(value, redactor):
+def redact_any(value, redactor):
     """Log bodies may be str, lists or maps (structured audit records)."""
     if isinstance(value, str):
         return redactor.redact(value)
     if isinstance(value, dict):
-        return {key: _redact_any(item, redactor) for key, item in redactor.redact_attributes(value).items()}
+        return {key: redact_any(item, redactor) for key, item in redactor.redact_attributes(value).items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_redact_any(item, redactor) for item in value)
+        return type(value)(redact_any(item, redactor) for item in value)
     return value
 
 

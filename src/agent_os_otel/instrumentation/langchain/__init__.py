@@ -121,70 +121,79 @@ def _call(where: str, hook, is_async: bool):
     return async_wrapper if is_async else wrapper
 
 
+class _StreamRun:
+    """What the sync and async stream wrappers share: the hook's run, opened at the first step; what each
+    item tells it; its end. ``active`` makes the operation current, one for all steps (a generator's steps
+    never overlap)."""
+
+    def __init__(self, where: str, hook, instance, args, kwargs) -> None:
+        self.where = where
+        self.run = guard.run(where, hook.start, instance, args, kwargs)
+        self.op = getattr(self.run, "op", None)
+        self._step = getattr(self.run, "step", None)  # what an item tells (an agent run's items tell nothing)
+        self.active = _active(where, self.op)
+
+    def saw(self, item) -> None:
+        if self._step is not None:
+            guard.run(self.where, self._step, item)
+
+    def end(self, complete: bool, error: BaseException | None) -> None:
+        if self.run is not None:
+            if hasattr(self.run, "record"):
+                guard.run(self.where, self.run.record, complete)
+            guard.run(self.where, self.op.end, error)
+
+
 def _stream(where: str, hook, is_async: bool):
     """The stream's span opens at its first step (a stream never iterated costs nothing), is current
     during each step and never between steps (the consumer's code runs in its own context), and
     ends when the stream is exhausted, raises, or is left early (break, close(), garbage collection)."""
 
     def steps(instance, args, kwargs, inner):
-        run = guard.run(where, hook.start, instance, args, kwargs)
-        op = getattr(run, "op", None)
-        step = getattr(run, "step", None)  # what a stream item tells (an agent run's items tell nothing)
-        active = _active(where, op)  # one for all steps: a generator's steps never overlap
+        run = _StreamRun(where, hook, instance, args, kwargs)
         complete, error = False, None
         try:
             while True:
-                with active:
+                with run.active:
                     try:
                         item = next(inner)
                     except StopIteration:
                         complete = True
                         return
-                if step is not None:
-                    guard.run(where, step, item)
+                run.saw(item)
                 yield item
         except GeneratorExit:
-            with active:
+            with run.active:
                 inner.close()
             raise
         except BaseException as exc:
             error = exc
             raise
         finally:
-            if run is not None:
-                if hasattr(run, "record"):
-                    guard.run(where, run.record, complete)
-                guard.run(where, op.end, error)
+            run.end(complete, error)
 
     async def async_steps(instance, args, kwargs, inner):
-        run = guard.run(where, hook.start, instance, args, kwargs)
-        op = getattr(run, "op", None)
-        step = getattr(run, "step", None)  # what a stream item tells (an agent run's items tell nothing)
-        active = _active(where, op)  # one for all steps: a generator's steps never overlap
+        run = _StreamRun(where, hook, instance, args, kwargs)
         complete, error = False, None
         try:
             while True:
-                with active:
+                with run.active:
                     try:
                         item = await inner.__anext__()
                     except StopAsyncIteration:
                         complete = True
                         return
-                if step is not None:
-                    guard.run(where, step, item)
+                run.saw(item)
                 yield item
         except GeneratorExit:
-            with active:
+            with run.active:
                 await inner.aclose()
             raise
         except BaseException as exc:
             error = exc
             raise
         finally:
-            if run is not None:
-                if hasattr(run, "record"):
-                    guard.run(where, run.record, complete)
-                guard.run(where, op.end, error)
+            run.end(complete, error)
 
     def wrapper(wrapped, instance, args, kwargs):
         inner = wrapped(*args, **kwargs)
